@@ -1,0 +1,71 @@
+"""Fully connected layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_int
+from .module import Module, check_dy, check_input, make_weights
+
+
+class Linear(Module):
+    """Affine map ``y = x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of the input and output feature axes.
+    bias : bool
+        Whether to learn an additive bias (default True).
+    rng : numpy.random.Generator
+        Source of the initial weights (keyword-only, required).
+    dtype : float32 or float64
+        Dtype of the parameters; inputs must have it too (default float32).
+    init_std : float
+        Standard deviation of the normal initialisation (default 0.02, as the InfoGAN code).
+    init : {"normal", "truncated_normal", "kaiming_uniform"}
+        Initialisation scheme, see :mod:`npgan.nn.init`.
+
+    Shapes
+    ------
+    ``weight`` (out_features, in_features) as in PyTorch; ``bias`` (out_features,);
+    input (N, in_features) -> output (N, out_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 rng: np.random.Generator, dtype=np.float32, init_std: float = 0.02,
+                 init: str = "normal") -> None:
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", minimum=1)
+        self.out_features = check_int(out_features, "out_features", minimum=1)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"`bias` must be a bool, got {type(bias).__name__} {bias!r}")
+        self.dtype = make_weights(self, (self.out_features, self.in_features),
+                                  (self.out_features,) if bias else None,
+                                  rng=rng, dtype=dtype, init_std=init_std, init=init)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """(N, in_features) -> (N, out_features)."""
+        check_input(x, "x", ndim=2, dtype=self.dtype, layer="Linear")
+        if x.shape[1] != self.in_features:
+            raise ValueError(f"Linear: `x` must have shape (N, {self.in_features}) "
+                             f"(in_features={self.in_features}), got {x.shape}")
+        y = x @ self.params["weight"].T
+        if "bias" in self.params:
+            y += self.params["bias"]
+        self._save_for_backward((x, y.shape))
+        return y
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Accumulate d weight = dyᵀ x and d bias = Σ_n dy; return dx = dy @ weight (N, in_features)."""
+        x, out_shape = self._pending_cache()
+        check_dy(dy, out_shape, self.dtype, "Linear")
+        self._clear_cache()
+        self.grads["weight"] += dy.T @ x
+        if "bias" in self.grads:
+            self.grads["bias"] += dy.sum(axis=0)
+        return dy @ self.params["weight"] if need_dx else None
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_features}, {self.out_features}, bias={'bias' in self.params}, "
+                f"dtype={self.dtype.name}")
