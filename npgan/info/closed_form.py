@@ -22,7 +22,12 @@ __all__ = ["categorical_entropy", "uniform_entropy", "gaussian_entropy", "gaussi
 _HALF_LOG_2PI_E = 0.5 * math.log(2.0 * math.pi * math.e)
 
 
-def _finite(x, name: str) -> np.ndarray:
+def _finite(x, name: str):
+    """A finite real: Python scalars stay Python floats so they do not upcast float32 arrays."""
+    if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_, np.generic)):
+        if not math.isfinite(x):
+            raise ValueError(f"`{name}` must be finite, got {x}")
+        return float(x)
     arr = as_float_array(x, name)
     if arr.ndim > 0:
         check_shape_ndim(arr, name)
@@ -31,10 +36,10 @@ def _finite(x, name: str) -> np.ndarray:
     return arr
 
 
-def _positive(x, name: str) -> np.ndarray:
+def _positive(x, name: str):
     arr = _finite(x, name)
-    if np.any(arr <= 0):
-        raise ValueError(f"`{name}` must be > 0, got minimum {arr.min()}")
+    if np.any(np.asarray(arr) <= 0):
+        raise ValueError(f"`{name}` must be > 0, got minimum {np.min(arr)}")
     return arr
 
 
@@ -92,7 +97,8 @@ def uniform_entropy(low, high, *, base=None):
     try:
         width = b - a
     except ValueError:
-        raise ValueError(f"`low` and `high` shapes do not broadcast: {a.shape} and {b.shape}") from None
+        raise ValueError("`low` and `high` shapes do not broadcast: "
+                         f"{np.shape(a)} and {np.shape(b)}") from None
     if np.any(width <= 0):
         raise ValueError(f"`high` must be > `low`, got low={a}, high={b}")
     return scalar(in_base(np.log(width), lb))
@@ -123,7 +129,7 @@ def gaussian_entropy(std, *, base=None):
     lb = log_base(base)
     s = _positive(std, "std")
     per_dim = _HALF_LOG_2PI_E + np.log(s)
-    h = per_dim if s.ndim == 0 else per_dim.sum(axis=-1)
+    h = per_dim if np.ndim(s) == 0 else per_dim.sum(axis=-1)
     return scalar(in_base(h, lb))
 
 
@@ -154,10 +160,10 @@ def gaussian_kl(mean_p, std_p, mean_q, std_q, *, base=None):
     mp, mq = _finite(mean_p, "mean_p"), _finite(mean_q, "mean_q")
     sp, sq = _positive(std_p, "std_p"), _positive(std_q, "std_q")
     try:
-        shape = np.broadcast_shapes(mp.shape, sp.shape, mq.shape, sq.shape)
+        shape = np.broadcast_shapes(*(np.shape(v) for v in (mp, sp, mq, sq)))
     except ValueError:
         raise ValueError("`mean_p`, `std_p`, `mean_q`, `std_q` shapes do not broadcast: "
-                         f"{mp.shape}, {sp.shape}, {mq.shape}, {sq.shape}") from None
+                         + ", ".join(str(np.shape(v)) for v in (mp, sp, mq, sq))) from None
     r = (sp / sq) ** 2
     per_dim = 0.5 * (r + ((mp - mq) / sq) ** 2 - 1.0 - np.log(r))
     kl = per_dim if len(shape) == 0 else np.broadcast_to(per_dim, shape).sum(axis=-1)
