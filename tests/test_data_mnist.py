@@ -375,3 +375,29 @@ def test_real_mnist_checksums(real_dir):
     assert missing == []
     for stem, path in found.items():
         assert hashlib.md5(idx.read_idx_bytes(path)).hexdigest() == MNIST_MD5[stem], path
+
+
+# ---------------------------------------------------------------- load_dataset("mnist")
+def test_load_dataset_mnist_fake(tmp_path, rng):
+    from npgan.data import load_dataset
+
+    ref = write_fake_mnist(tmp_path / "m", rng)
+    x, y = load_dataset("mnist", "train", data_dir=tmp_path / "m")
+    assert x.shape == (7, 1, 28, 28) and x.dtype == np.float32
+    assert y.dtype == np.int64
+    np.testing.assert_array_equal(y, ref["train"][1])
+    np.testing.assert_allclose(x[:, 0] * 255.0, ref["train"][0], atol=1e-4)
+    x3, y3 = load_dataset("mnist", "train", data_dir=tmp_path / "m", n=3)
+    np.testing.assert_array_equal(x3, x[:3])
+    np.testing.assert_array_equal(y3, y[:3])
+    with pytest.raises(ValueError, match="`n` must be <= 7"):
+        load_dataset("mnist", "train", data_dir=tmp_path / "m", n=8)
+
+
+def test_load_dataset_mnist_real(real_dir):
+    from npgan.data import load_dataset
+
+    x, y = load_dataset("mnist", "test")  # found through NPGAN_DATA
+    assert x.shape == (10000, 1, 28, 28) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() == 1.0
+    assert np.bincount(y).tolist() == TEST_COUNTS
