@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
+from .._checks import check_real
 from ._validate import as_float_array, check_probabilities, check_shape_ndim, in_base, log_base, scalar
 from .discrete import _conditional_table
-from .._checks import check_real
 
 __all__ = ["mi_lower_bound", "mi_lower_bound_exact", "variational_gap", "lemma_5_1"]
 
