@@ -1,0 +1,65 @@
+"""Performance core: numba kernels and BLAS GEMMs behind npgan's layers.
+
+Public functions (NCHW, PyTorch weight layouts, float32 or float64; every
+returned array has the input dtype)::
+
+    conv2d_forward(x, w, b, stride, padding) -> (y, ctx)
+    conv2d_backward(dy, ctx, need_dx=True) -> (dx | None, dw, db | None)
+    conv_transpose2d_forward(x, w, b, stride, padding, output_padding) -> (y, ctx)
+    conv_transpose2d_backward(dy, ctx, need_dx=True) -> (dx | None, dw, db | None)
+    batchnorm_forward(x, gamma, beta, eps, training, running_mean, running_var)
+        -> (y, ctx, batch_mean | None, batch_var | None)
+    batchnorm_backward(dy, ctx) -> (dx, dgamma, dbeta)
+    activation_forward(kind, x, slope) -> y        # kind in KINDS
+    activation_backward(kind, dy, x, y, slope) -> dx
+    im2col(x, kh, kw, stride, padding) -> cols     # (C*kh*kw, N*Ho*Wo)
+    col2im(cols, x_shape, kh, kw, stride, padding) -> x
+
+**Kernels never validate their inputs.** Shapes, dtypes, contiguity and
+hyperparameter ranges are the caller's job (the layers in :mod:`npgan.nn`
+check them with :mod:`npgan._checks`). The contract a caller must meet:
+
+- arrays are C-contiguous (call ``np.ascontiguousarray`` first if in doubt;
+  non-contiguous input works but compiles and runs a slower variant),
+- all arrays of one call share one dtype, float32 or float64,
+- ``stride >= 1``, ``padding >= 0``, ``0 <= output_padding < stride``, the
+  kernel fits in the padded input; stride/padding are ints or ``(h, w)`` pairs,
+- ``ctx`` objects are opaque, hold references to the forward inputs (not
+  copies) and are consumed by exactly one backward call; do not modify those
+  inputs in place in between.
+
+Invalid input gives wrong results or an exception from deep inside numba,
+not a helpful error message.
+
+Each kernel has a slow, obviously correct NumPy counterpart in
+:mod:`npgan.kernels.reference`, which the tests use as ground truth.
+Compilation options live in :mod:`npgan.kernels._jit` (``cache=True``: only
+the first run of a fresh install pays the JIT cost).
+"""
+
+from .batchnorm import batchnorm_backward, batchnorm_forward
+from .conv import (
+    conv2d_backward,
+    conv2d_forward,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+    conv_transpose_output_size,
+)
+from .elementwise import KINDS, activation_backward, activation_forward
+from .im2col import col2im, conv_output_size, im2col
+
+__all__ = [
+    "KINDS",
+    "activation_backward",
+    "activation_forward",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "col2im",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_output_size",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_forward",
+    "conv_transpose_output_size",
+    "im2col",
+]

@@ -1,0 +1,221 @@
+"""2-D convolution and transposed convolution as im2col + one BLAS GEMM.
+
+Shapes follow PyTorch exactly (NCHW):
+
+- ``conv2d``: ``x (N, C_in, H, W)``, ``w (C_out, C_in, kH, kW)``, ``b (C_out,)``
+  -> ``y (N, C_out, Ho, Wo)`` with ``Ho = (H + 2 p - kH) // s + 1``.
+- ``conv_transpose2d``: ``x (N, C_in, H, W)``, ``w (C_in, C_out, kH, kW)``,
+  ``b (C_out,)`` -> ``y (N, C_out, Ho, Wo)`` with
+  ``Ho = (H - 1) s - 2 p + kH + output_padding`` (``output_padding < s``, as
+  in PyTorch, so the adjoint conv maps ``Ho`` back to ``H``).
+
+Transposed convolution is implemented as the adjoint of convolution: its
+forward pass is the conv's input-gradient computation (GEMM then
+:func:`~.im2col.col2im`) and its backward pass is a conv forward
+(:func:`~.im2col.im2col` then GEMM).
+
+Every GEMM covers the whole batch at once (see :mod:`.im2col` for the
+layout). GEMM results are channel-major ``(C, N * L)``; the small numba
+kernels here convert between that and NCHW in the same pass that adds the
+bias (forward) or sums it (backward), so the layout costs no extra pass.
+
+``ctx`` objects keep *references* to the weight (and, for conv, to its own
+im2col matrix): do not modify ``w`` in place between a forward call and its
+backward call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit
+from .im2col import (
+    SCRATCH,
+    _pair,
+    col2im_fresh,
+    conv_output_size,
+    from_channel_major,
+    im2col_scratch,
+    to_channel_major,
+)
+
+
+class ConvCtx:
+    """What :func:`conv2d_backward` needs: references to ``x`` and ``w``, and the geometry."""
+
+    __slots__ = ("x", "w", "stride", "padding", "has_bias")
+
+    def __init__(self, x, w, stride, padding, has_bias):
+        self.x = x
+        self.w = w
+        self.stride = stride
+        self.padding = padding
+        self.has_bias = has_bias
+
+
+class ConvTransposeCtx:
+    """What :func:`conv_transpose2d_backward` needs: references to ``x`` and ``w``, the geometry."""
+
+    __slots__ = ("x", "w", "stride", "padding", "has_bias")
+
+    def __init__(self, x, w, stride, padding, has_bias):
+        self.x = x
+        self.w = w
+        self.stride = stride
+        self.padding = padding
+        self.has_bias = has_bias
+
+
+def _gemm(a, b, name):
+    """``a @ b`` into the named scratch buffer (no fresh allocation, no page faults)."""
+    out = SCRATCH.get(name, (a.shape[0], b.shape[1]), a.dtype)
+    return np.matmul(a, b, out=out)
+
+
+def conv2d_forward(x, w, b, stride, padding):
+    """Cross-correlation ``y = conv2d(x, w) + b`` (PyTorch ``Conv2d``). Unvalidated.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W), C-contiguous
+    w : ndarray, shape (C_out, C_in, kH, kW), C-contiguous, dtype of ``x``
+    b : ndarray, shape (C_out,), or None
+    stride : int or (int, int), >= 1
+    padding : int or (int, int), >= 0
+
+    Returns
+    -------
+    y : ndarray, shape (N, C_out, Ho, Wo), dtype of ``x``
+    ctx : ConvCtx
+        Opaque; pass to :func:`conv2d_backward`. Holds references to ``x`` and ``w``.
+    """
+    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    n, _, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    ho = conv_output_size(h, kh, sh, ph)
+    wo = conv_output_size(wd, kw, sw, pw)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw)         # (C_in*kh*kw, Ho*Wo*N)
+    y_cm = _gemm(w.reshape(c_out, -1), cols, "gemm")          # (C_out, Ho*Wo*N)
+    y = from_channel_major(y_cm, (n, c_out, ho, wo), b)
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None)
+
+
+def conv2d_backward(dy, ctx, need_dx=True):
+    """Gradients of :func:`conv2d_forward`. Unvalidated.
+
+    The im2col matrix is recomputed from ``x`` rather than kept from the
+    forward pass: recomputing it into a reused buffer is cheaper than
+    allocating (and page-faulting) a fresh one per call, and it keeps
+    memory per cached layer at the size of ``x``.
+
+    Parameters
+    ----------
+    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous
+    ctx : ConvCtx
+        From the matching forward call.
+    need_dx : bool
+        Skip the input gradient (one GEMM and a col2im) when False, e.g. for
+        the first layer of a network.
+
+    Returns
+    -------
+    dx : ndarray (N, C_in, H, W) or None
+    dw : ndarray (C_out, C_in, kH, kW)
+    db : ndarray (C_out,) or None (None when the forward had no bias)
+    """
+    x, w = ctx.x, ctx.w
+    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
+    c_out, _, kh, kw = w.shape
+    dy_cm, db = to_channel_major(dy, ctx.has_bias, "gemm")   # (C_out, Ho*Wo*N)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw)
+    dw = (dy_cm @ cols.T).reshape(w.shape)                    # BLAS reads cols.T via its trans flag
+    dx = None
+    if need_dx:
+        dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, Ho*Wo*N)
+        dx = col2im_fresh(dcols, x.shape, kh, kw, sh, sw, ph, pw)
+    return dx, dw, db
+
+
+def conv_transpose_output_size(size, k, stride, padding, output_padding):
+    """Output length of a transposed convolution: ``(size - 1) s - 2 p + k + output_padding``."""
+    return (size - 1) * stride - 2 * padding + k + output_padding
+
+
+def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
+    """Transposed convolution (PyTorch ``ConvTranspose2d``), the adjoint of conv2d. Unvalidated.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W), C-contiguous
+    w : ndarray, shape (C_in, C_out, kH, kW), C-contiguous, dtype of ``x``
+    b : ndarray, shape (C_out,), or None
+    stride : int or (int, int), >= 1
+    padding : int or (int, int), >= 0
+    output_padding : int or (int, int), 0 <= output_padding < stride
+
+    Returns
+    -------
+    y : ndarray, shape (N, C_out, Ho, Wo), ``Ho = (H-1) s - 2 p + kH + output_padding``
+    ctx : ConvTransposeCtx
+        Opaque; pass to :func:`conv_transpose2d_backward`. Holds references to ``x`` and ``w``.
+    """
+    (sh, sw), (ph, pw), (oph, opw) = _pair(stride), _pair(padding), _pair(output_padding)
+    n, c_in, h, wd = x.shape
+    _, c_out, kh, kw = w.shape
+    ho = conv_transpose_output_size(h, kh, sh, ph, oph)
+    wo = conv_transpose_output_size(wd, kw, sw, pw, opw)
+    x_cm, _ = to_channel_major(x, False, "gemm")              # (C_in, H*W*N)
+    cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, H*W*N)
+    y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, bias=b)
+    return y, ConvTransposeCtx(x, w, (sh, sw), (ph, pw), b is not None)
+
+
+def conv_transpose2d_backward(dy, ctx, need_dx=True):
+    """Gradients of :func:`conv_transpose2d_forward`. Unvalidated.
+
+    Parameters
+    ----------
+    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous
+    ctx : ConvTransposeCtx
+    need_dx : bool
+        Skip the input gradient (one GEMM and a layout pass) when False.
+
+    Returns
+    -------
+    dx : ndarray (N, C_in, H, W) or None
+    dw : ndarray (C_in, C_out, kH, kW)
+    db : ndarray (C_out,) or None (None when the forward had no bias)
+    """
+    x, w = ctx.x, ctx.w
+    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
+    c_in, _, kh, kw = w.shape
+    # im2col of dy is the conv (adjoint) geometry: it has H*W*N columns since output_padding < stride.
+    cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw)        # (C_out*kh*kw, H*W*N)
+    x_cm, _ = to_channel_major(x, False, "gemm")              # (C_in, H*W*N)
+    dw = (x_cm @ cols.T).reshape(w.shape)
+    db = _channel_sums(dy) if ctx.has_bias else None
+    dx = None
+    if need_dx:
+        dx_cm = _gemm(w.reshape(c_in, -1), cols, "gemm")      # x_cm is no longer needed
+        dx = from_channel_major(dx_cm, x.shape, None)
+    return dx, dw, db
+
+
+@njit
+def _channel_sum(a, sums):
+    """``sums[c] = sum over n, l of a[n, c, l]`` (float64 accumulation)."""
+    n_img, n_ch, length = a.shape
+    for c in range(n_ch):
+        acc = 0.0
+        for n in range(n_img):
+            for l in range(length):
+                acc += a[n, c, l]
+        sums[c] = acc
+
+
+def _channel_sums(a):
+    """Per-channel sum of NCHW ``a`` in ``a``'s dtype."""
+    n, c, h, w = a.shape
+    sums = np.empty(c, dtype=a.dtype)
+    _channel_sum(a.reshape(n, c, h * w), sums)
+    return sums
