@@ -1,30 +1,329 @@
-"""The ``npgan`` command line. Sub-commands are registered in :func:`build_parser`."""
+"""The ``npgan`` command line (also ``python -m npgan``).
+
+Commands::
+
+    npgan train      train InfoGAN (or the GAN baseline); checkpoints, metrics, figures
+    npgan traverse   the paper's Figure 2 traversal grids from a checkpoint
+    npgan eval       categorical accuracy, L_I, rotation/width correlations (table + JSON)
+    npgan sample     a grid of random samples
+    npgan curves     Figure 1: L_I against updates for several runs (InfoGAN vs GAN)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from npgan import __version__
 
+RECIPES = {
+    # The paper: learned std for the continuous codes' Gaussian Q, lambda 0.1 for them, lReLU 0.1.
+    "paper": dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1),
+    # The original TensorFlow code's MNIST run: std fixed to 1, lambda 1 for every code, lReLU 0.01.
+    "code": dict(q_std="fixed", lambda_cont=1.0, leaky_slope=0.01),
+}
+DATASETS = ("synthetic", "mnist")
 
+
+class CLIError(Exception):
+    """A user error reported as one line, exit status 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {v}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    v = _nonneg_float(text)
+    if v == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return v
+
+
+def _load_images(dataset: str, split: str, data_dir, n: int | None = None):
+    """Images (float32 NCHW in [0, 1]) and labels; MNIST is downloaded (verified) if missing."""
+    from npgan.data import MNISTDownloadError, load_dataset
+    try:
+        if dataset == "mnist":
+            return load_dataset("mnist", split=split, data_dir=data_dir, download=True, n=n)
+        if data_dir is not None:
+            raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
+        return load_dataset(dataset, split=split, n=n)
+    except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+
+
+# ---------------------------------------------------------------- commands
+def cmd_train(args) -> int:
+    from npgan.figures import plot_li_curves, plot_losses, save_samples, save_traversals
+    from npgan.models import InfoGANConfig, LatentSpec
+    from npgan.train import TrainingDiverged, TrainingInterrupted, TrainOptions, train
+    from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
+    import numpy as np
+
+    out = Path(args.out)
+    if args.resume and not (out / CHECKPOINT_NAME).exists():
+        raise CLIError(f"--resume: no checkpoint at {out / CHECKPOINT_NAME}")
+    if not args.resume and (out / CHECKPOINT_NAME).exists() and not args.overwrite:
+        raise CLIError(f"{out} already holds a run; use --resume to continue it, --overwrite to start "
+                       "again, or another --out")
+    recipe = dict(RECIPES[args.recipe])
+    for key in ("q_std", "lambda_cont", "leaky_slope"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
+    try:
+        config = InfoGANConfig(
+            latent=LatentSpec(noise_dim=args.noise_dim, categorical=tuple(args.categorical),
+                              continuous=args.continuous),
+            lambda_cat=args.lambda_cat, gan_baseline=args.gan_baseline, lr_d=args.lr_d, lr_g=args.lr_g,
+            beta1=args.beta1, batch_size=args.batch_size, **recipe)
+        options = TrainOptions(updates=args.updates, seed=args.seed, out_dir=out,
+                               checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+
+    if args.resume:  # the dataset is the one the run was started with
+        from npgan.train import load_checkpoint
+        dataset = load_checkpoint(out / CHECKPOINT_NAME)["dataset"]
+        if args.dataset_given and args.dataset != dataset:
+            raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, not {args.dataset!r}")
+    else:
+        dataset = args.dataset
+    images, _ = _load_images(dataset, "train", args.data_dir, n=args.subset)
+    if images.shape[0] < config.batch_size:
+        raise CLIError(f"--batch-size {config.batch_size} exceeds the {images.shape[0]} training images")
+    print(f"npgan train: {dataset} ({images.shape[0]} images), {args.updates} updates, batch "
+          f"{config.batch_size}, seed {args.seed}, {'GAN baseline' if config.gan_baseline else 'InfoGAN'} "
+          f"({args.recipe} recipe) -> {out}", file=sys.stderr)
+    try:
+        trainer, last = train(config, images, options, resume=args.resume, dataset=dataset)
+    except TrainingDiverged as exc:
+        print(f"npgan train: error: {exc}", file=sys.stderr)
+        return 3
+    except TrainingInterrupted as exc:
+        print(f"npgan train: {exc}", file=sys.stderr)
+        return 130
+    records = [json.loads(line) for line in (out / METRICS_NAME).read_text().splitlines() if line.strip()]
+    if last is not None:
+        print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
+              f"L_I {last.li_cat:.3f} / H(c) {config.latent.categorical_entropy():.3f} nats")
+    if not args.no_figures and records:
+        rng = np.random.default_rng(args.seed)
+        label = "GAN" if config.gan_baseline else "InfoGAN"
+        paths = save_traversals(trainer.nets, out, rng, label=label)
+        paths.append(save_samples(trainer.nets, out / "samples.png", rng))
+        if config.latent.categorical:
+            paths.append(plot_li_curves({label: records}, config.latent.categorical_entropy(), out / "li_curve.png"))
+        paths.append(plot_losses(records, out / "losses.png"))
+        print("figures: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _load(path):
+    from npgan.train import load_trained
+    try:
+        return load_trained(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+
+
+def cmd_traverse(args) -> int:
+    import numpy as np
+    from npgan.figures import save_traversals
+    nets, meta = _load(args.checkpoint)
+    out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent
+    if Path(args.checkpoint).is_dir():
+        out = Path(args.out) if args.out else Path(args.checkpoint)
+    label = "GAN" if meta["config"].get("gan_baseline") else "InfoGAN"
+    paths = save_traversals(nets, out, np.random.default_rng(args.seed), label=label,
+                            low=-args.range, high=args.range)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    import numpy as np
+    from npgan.figures import save_samples
+    nets, _ = _load(args.checkpoint)
+    print(save_samples(nets, args.out, np.random.default_rng(args.seed), n=args.n))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    import numpy as np
+    from npgan.evaluate import categorical_predictions, cluster_accuracy, estimate_li, sweep_correlations
+    nets, meta = _load(args.checkpoint)
+    dataset = args.dataset or meta["dataset"]
+    if dataset not in DATASETS:
+        raise CLIError(f"the checkpoint's dataset {dataset!r} is unknown; pass --dataset")
+    lat = nets.config.latent
+    rng = np.random.default_rng(args.seed)
+    result = {"checkpoint": str(args.checkpoint), "update": meta["update"], "dataset": dataset}
+    if lat.categorical:
+        images, labels = _load_images(dataset, "test", args.data_dir, n=args.limit)
+        pred = categorical_predictions(nets, images)
+        acc, mapping, confusion = cluster_accuracy(pred, labels.astype(np.int64), lat.categorical[0], 10)
+        result.update(accuracy=acc, n_test=int(images.shape[0]), mapping=mapping,
+                      confusion=confusion.tolist())
+    result.update(estimate_li(nets, args.samples, rng))
+    result["continuous"] = sweep_correlations(nets, rng, n_bases=args.bases)
+    print(f"npgan eval: {args.checkpoint} (update {meta['update']}, {dataset})")
+    if "accuracy" in result:
+        print(f"  categorical accuracy (Hungarian-matched, {result['n_test']} test images): {result['accuracy']:.4f}")
+    print(f"  L_I categorical: {result['li_cat']:.4f} nats (H(c) = {result['h_cat']:.4f})")
+    if lat.continuous:
+        print(f"  L_I continuous:  {result['li_cont']:.4f} nats")
+        print("  continuous code | rotation rho | width rho   (mean Spearman along sweeps of [-1, 1])")
+        for r in result["continuous"]:
+            name = f"c{lat.n_categorical + r['code'] + 1}"
+            print(f"  {name:>15} | {r['rotation']:+12.3f} | {r['width']:+9.3f}")
+    json_path = Path(args.json) if args.json else _default_eval_path(args.checkpoint)
+    json_path.write_text(json.dumps(result, indent=2))
+    print(f"  written: {json_path}")
+    return 0
+
+
+def _default_eval_path(checkpoint) -> Path:
+    p = Path(checkpoint)
+    return (p if p.is_dir() else p.parent) / "eval.json"
+
+
+def cmd_curves(args) -> int:
+    from npgan.figures import plot_li_curves
+    from npgan.models import InfoGANConfig
+    runs, h_c = {}, None
+    for run in args.runs:
+        run = Path(run)
+        cfg_path, met_path = run / "config.json", run / "metrics.jsonl"
+        if not cfg_path.exists() or not met_path.exists():
+            raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
+        meta = json.loads(cfg_path.read_text())
+        config = InfoGANConfig.from_dict(meta["config"])
+        label = ("GAN" if config.gan_baseline else "InfoGAN") + f" (seed {meta['seed']})"
+        runs[label] = [json.loads(x) for x in met_path.read_text().splitlines() if x.strip()]
+        h_c = config.latent.categorical_entropy()
+    print(plot_li_curves(runs, h_c, args.out))
+    return 0
+
+
+# ------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="npgan",
         description="InfoGAN from scratch in NumPy: train, traverse, evaluate and sample.",
     )
     parser.add_argument("--version", action="version", version=f"npgan {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train InfoGAN or the GAN baseline",
+                       description="Train InfoGAN (paper: Chen et al. 2016) with progress, checkpoints "
+                                   "and figures. Ctrl-C saves a checkpoint; --resume continues it.")
+    t.add_argument("--dataset", choices=DATASETS, default="synthetic",
+                   help="built-in synthetic digits (default, no download) or MNIST")
+    t.add_argument("--data-dir", default=None, help="MNIST folder (else $NPGAN_DATA, else ~/.cache/npgan/mnist)")
+    t.add_argument("--updates", type=_positive_int, default=5000, help="total updates (default 5000)")
+    t.add_argument("--batch-size", type=_positive_int, default=128)
+    t.add_argument("--seed", type=_nonneg_int, default=0)
+    t.add_argument("--recipe", choices=sorted(RECIPES), default="paper",
+                   help="paper: learned std, lambda_cont 0.1, lReLU 0.1; code: the original code's fixed "
+                        "std 1, lambda_cont 1, lReLU 0.01")
+    t.add_argument("--lambda-cat", type=_nonneg_float, default=1.0, help="weight of the categorical L_I")
+    t.add_argument("--lambda-cont", type=_nonneg_float, default=None, help="weight of the continuous L_I")
+    t.add_argument("--q-std", choices=("learned", "fixed"), default=None)
+    t.add_argument("--leaky-slope", type=_nonneg_float, default=None)
+    t.add_argument("--lr-d", type=_positive_float, default=2e-4)
+    t.add_argument("--lr-g", type=_positive_float, default=1e-3)
+    t.add_argument("--beta1", type=_nonneg_float, default=0.5)
+    t.add_argument("--noise-dim", type=_nonneg_int, default=62)
+    t.add_argument("--categorical", type=_positive_int, nargs="*", default=[10],
+                   help="categories of each categorical code (default: 10)")
+    t.add_argument("--continuous", type=_nonneg_int, default=2, help="number of continuous codes")
+    t.add_argument("--gan-baseline", action="store_true",
+                   help="regular GAN (lambda = 0 for G and the trunk); Q trained as a detached probe")
+    t.add_argument("--out", default="runs/infogan", help="output folder (default runs/infogan)")
+    t.add_argument("--checkpoint-every", type=_positive_int, default=500)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--overwrite", action="store_true", help="start again even if --out holds a run")
+    t.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
+    t.set_defaults(func=cmd_train)
+
+    v = sub.add_parser("traverse", help="latent traversal figures (paper Figure 2)")
+    v.add_argument("checkpoint", help="checkpoint file or run folder")
+    v.add_argument("--out", default=None, help="output folder (default: beside the checkpoint)")
+    v.add_argument("--range", type=_positive_float, default=2.0, help="sweep continuous codes over [-R, R]")
+    v.add_argument("--seed", type=_nonneg_int, default=0)
+    v.set_defaults(func=cmd_traverse)
+
+    e = sub.add_parser("eval", help="accuracy, L_I and rotation/width correlations")
+    e.add_argument("checkpoint", help="checkpoint file or run folder")
+    e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the checkpoint's")
+    e.add_argument("--data-dir", default=None)
+    e.add_argument("--samples", type=_positive_int, default=10000, help="samples for the L_I estimate")
+    e.add_argument("--bases", type=_positive_int, default=64, help="base latents per continuous sweep")
+    e.add_argument("--limit", type=_positive_int, default=None, help="use only the first N test images")
+    e.add_argument("--json", default=None, help="output JSON (default: eval.json beside the checkpoint)")
+    e.add_argument("--seed", type=_nonneg_int, default=0)
+    e.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("sample", help="a grid of random samples")
+    s.add_argument("checkpoint", help="checkpoint file or run folder")
+    s.add_argument("--out", default="samples.png")
+    s.add_argument("--n", type=_positive_int, default=100)
+    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.set_defaults(func=cmd_sample)
+
+    c = sub.add_parser("curves", help="Figure 1: L_I against updates for several runs")
+    c.add_argument("runs", nargs="+", help="run folders (InfoGAN and GAN baseline)")
+    c.add_argument("--out", default="li_curves.png")
+    c.set_defaults(func=cmd_curves)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    return int(args.func(args) or 0)
+    if args.command == "train":
+        args.dataset_given = any(a == "--dataset" or a.startswith("--dataset=") for a in argv)
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"npgan {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

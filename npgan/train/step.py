@@ -1,0 +1,211 @@
+"""One InfoGAN update: a discriminator step, then a generator step.
+
+The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G, Q)`` with
+``L_I = E[log Q(c|x)] + H(c)`` estimated on the fake batch. As in the original code:
+
+- D step: ``D_loss = -E[log D(x)] - E[log(1 - D(G(z, c)))] - lambda * L_I``, minimised over the D
+  trunk, the D head and the Q head. D runs on the real and the fake batch *separately*
+  (forward/backward pairs, see :mod:`npgan.nn.module`), so each batch has its own BN statistics.
+- G step (a fresh latent sample): ``G_loss = -E[log D(G(z, c))] - lambda * L_I`` (non-saturating),
+  minimised over G only. The information term's gradient reaches G *through* the Q head and the
+  shared trunk (a known bug of some re-implementations is to stop it there).
+- GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
+  step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
+  plotted for a regular GAN too (the paper's Figure 1).
+
+All losses come from logits (``bce_with_logits``, log-softmax in the Q head): no ``log(p + eps)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from npgan import optim
+from npgan.distributions import categorical_log_q, gaussian_log_q
+from npgan.info import mi_lower_bound
+from npgan.models.infogan import InfoGANConfig, InfoGANNets
+from npgan.nn import losses
+
+
+@dataclass
+class StepStats:
+    """What one update measured (all on the D step's batches, before the D update).
+
+    ``li_cat`` is the categorical part of the lower bound L_I in nats (at most H(c_cat) = ln 10 for
+    MNIST; Figure 1), ``li_cont`` the continuous part (a differential-entropy bound, may be < 0).
+    ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch.
+    """
+
+    d_loss: float
+    g_loss: float
+    li_cat: float
+    li_cont: float
+    d_real: float
+    d_fake: float
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(d_loss=self.d_loss, g_loss=self.g_loss, li_cat=self.li_cat, li_cont=self.li_cont,
+                    d_real=self.d_real, d_fake=self.d_fake)
+
+    def finite(self) -> bool:
+        return all(np.isfinite(v) for v in self.as_dict().values())
+
+
+def _sigmoid_mean(logits: np.ndarray) -> float:
+    # mean of sigmoid(logit) computed without overflow for large |logit|
+    z = logits.astype(np.float64)
+    return float(np.mean(np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))),
+                                  np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))))
+
+
+class InfoGANTrainer:
+    """Holds the networks, the two Adam optimisers and the latent sampler; runs updates.
+
+    Parameters
+    ----------
+    nets : InfoGANNets
+    rng : numpy.random.Generator
+        Source of the latent samples (its state is saved in checkpoints).
+    """
+
+    def __init__(self, nets: InfoGANNets, rng: np.random.Generator):
+        self.nets = nets
+        self.config: InfoGANConfig = nets.config
+        self.rng = rng
+        cfg = self.config
+        betas = (cfg.beta1, cfg.beta2)
+        # D's optimiser owns the trunk, the D head and the Q head (Q shares D's trunk).
+        self.opt_d = optim.Adam([nets.trunk, nets.d_head, nets.q_head], lr=cfg.lr_d, betas=betas)
+        self.opt_g = optim.Adam([nets.G], lr=cfg.lr_g, betas=betas)
+        self.h_cat = cfg.latent.categorical_entropy()
+        self.h_cont = cfg.latent.continuous_entropy()
+
+    # ------------------------------------------------------------- helpers
+    def sample_fake(self, n: int):
+        """Sample latents and return ``(images, cat, cont)``; G runs in training mode."""
+        lat = self.config.latent
+        z, cat, cont = lat.sample(n, self.rng, dtype=self.nets.dtype)
+        x = self.nets.generate(lat.assemble(z, cat, cont, dtype=self.nets.dtype))
+        return x, cat, cont
+
+    def info_terms(self, q_out: np.ndarray, cat: np.ndarray, cont: np.ndarray):
+        """Estimate L_I on a batch and the gradient of ``-L_I`` (categorical and continuous parts).
+
+        ``log Q(c|x)`` and its gradient come from the posterior heads of :mod:`npgan.distributions`
+        (log-softmax for the categorical codes, a factored Gaussian for the continuous ones) and the
+        bound from :func:`npgan.info.mi_lower_bound`: ``L_I = mean(log Q(c|x)) + H(c)``.
+
+        Returns
+        -------
+        li_cat, li_cont : float
+            The categorical and continuous parts of L_I, in nats (NaN if Q's output is not finite,
+            which the training loop turns into a clean abort).
+        dq_cat, dq_cont : ndarray, shape like q_out
+            Gradients of ``-li_cat`` and ``-li_cont`` with respect to Q's output.
+        """
+        lat = self.config.latent
+        n = q_out.shape[0]
+        dq_cat = np.zeros_like(q_out)
+        dq_cont = np.zeros_like(q_out)
+        if not np.all(np.isfinite(q_out)):
+            return float("nan"), float("nan"), dq_cat, dq_cont
+        scale = -1.0 / n  # d(-mean log Q)/d(log Q_i)
+        log_q_cat = np.zeros(n, dtype=q_out.dtype)
+        offset = 0
+        for j, k in enumerate(lat.categorical):
+            log_q, dlogits = categorical_log_q(np.ascontiguousarray(q_out[:, offset: offset + k]), cat[:, j])
+            log_q_cat += log_q
+            dq_cat[:, offset: offset + k] = dlogits * scale
+            offset += k
+        li_cat = mi_lower_bound(log_q_cat, self.h_cat) if lat.categorical else 0.0
+        li_cont = 0.0
+        if lat.continuous:
+            d = lat.continuous
+            mean = np.ascontiguousarray(q_out[:, offset: offset + d])
+            log_std = (np.ascontiguousarray(q_out[:, offset + d: offset + 2 * d])
+                       if self.config.q_std == "learned" else None)
+            log_q, dmean, dlog_std = gaussian_log_q(mean, log_std, cont)
+            dq_cont[:, offset: offset + d] = dmean * scale
+            if dlog_std is not None:
+                dq_cont[:, offset + d: offset + 2 * d] = dlog_std * scale
+            li_cont = mi_lower_bound(log_q, self.h_cont)
+        return float(li_cat), float(li_cont), dq_cat, dq_cont
+
+    def _weighted(self, dq_cat, dq_cont, lam_cat: float, lam_cont: float):
+        dq = dq_cat * lam_cat
+        dq += dq_cont * lam_cont
+        return dq
+
+    # --------------------------------------------------------------- steps
+    def d_step(self, x_real: np.ndarray):
+        """One discriminator (and Q) update. Returns (d_loss, li_cat, li_cont, d_real, d_fake)."""
+        nets, cfg = self.nets, self.config
+        nets.train()
+        self.opt_d.zero_grad()
+        n = x_real.shape[0]
+        # real batch: forward/backward pair
+        h = nets.trunk(x_real)
+        logit = nets.d_head(h)
+        loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
+        nets.trunk.backward(nets.d_head.backward(dlogit))
+        d_real = _sigmoid_mean(logit)
+        # fake batch (G's output is a constant here: nothing flows back into G)
+        x_fake, cat, cont = self.sample_fake(n)
+        h = nets.trunk(x_fake)
+        logit = nets.d_head(h)
+        q_out = nets.q_head(h)
+        loss_fake, dlogit = losses.bce_with_logits(logit, np.zeros_like(logit))
+        li_cat, li_cont, dq_cat, dq_cont = self.info_terms(q_out, cat, cont)
+        dh = nets.d_head.backward(dlogit)
+        if cfg.gan_baseline:
+            # Q is a probe: trained on its own objective (weights 1), its input gradient dropped.
+            nets.q_head.backward(self._weighted(dq_cat, dq_cont, 1.0, 1.0))
+        else:
+            dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
+        nets.trunk.backward(dh)
+        self.opt_d.step()
+        d_loss = loss_real + loss_fake
+        if not cfg.gan_baseline:
+            d_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+        return d_loss, li_cat, li_cont, d_real, _sigmoid_mean(logit)
+
+    def g_step(self, n: int) -> float:
+        """One generator update on a fresh latent sample. Returns G's loss."""
+        nets, cfg = self.nets, self.config
+        nets.train()
+        self.opt_g.zero_grad()
+        x_fake, cat, cont = self.sample_fake(n)
+        h = nets.trunk(x_fake)
+        logit = nets.d_head(h)
+        g_loss, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))  # non-saturating
+        dh = nets.d_head.backward(dlogit)
+        if not cfg.gan_baseline:
+            q_out = nets.q_head(h)
+            li_cat, li_cont, dq_cat, dq_cont = self.info_terms(q_out, cat, cont)
+            dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
+            g_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+        nets.G.backward(nets.trunk.backward(dh))
+        # The G step's backward also accumulated gradients into D and Q; they are never applied:
+        # opt_d.zero_grad() at the start of every D step discards them.
+        self.opt_g.step()
+        return g_loss
+
+    def update(self, x_real: np.ndarray) -> StepStats:
+        """One D step then one G step (the original code's schedule)."""
+        d_loss, li_cat, li_cont, d_real, d_fake = self.d_step(x_real)
+        g_loss = self.g_step(x_real.shape[0])
+        return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
+                         li_cont=float(li_cont), d_real=d_real, d_fake=d_fake)
+
+    # --------------------------------------------------------------- state
+    def state(self) -> dict:
+        return {"nets": self.nets.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "rng": self.rng.bit_generator.state}
+
+    def load_state(self, state: dict) -> None:
+        self.nets.load_state_dict(state["nets"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.rng.bit_generator.state = state["rng"]

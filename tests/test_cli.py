@@ -1,0 +1,84 @@
+"""Every command end to end on a tiny budget, and clear errors for bad options."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from npgan.cli import main
+
+TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--noise-dim", "8"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def test_train_writes_checkpoint_metrics_and_figures(run_dir):
+    assert (run_dir / "checkpoint.npz").exists()
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["update"] for x in lines] == [1, 2]
+    for name in ("traverse_cat0.png", "traverse_cont0.png", "traverse_cont1.png", "samples.png",
+                 "li_curve.png", "losses.png"):
+        assert (run_dir / name).stat().st_size > 1000, name
+
+
+def test_resume_continues_and_refuses_to_clobber(run_dir, capsys):
+    assert main(["train", "--out", str(run_dir), *TINY]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    args = [a if a != "2" else "3" for a in TINY]
+    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", *args]) == 0
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["update"] for x in lines] == [1, 2, 3]
+
+
+def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
+    assert main(["traverse", str(run_dir / "checkpoint.npz"), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "traverse_cat0.png").exists()
+    assert main(["sample", str(run_dir), "--out", str(tmp_path / "s.png"), "--n", "16"]) == 0
+    assert (tmp_path / "s.png").exists()
+    assert main(["eval", str(run_dir), "--limit", "200", "--samples", "200", "--bases", "4",
+                 "--json", str(tmp_path / "e.json")]) == 0
+    result = json.loads((tmp_path / "e.json").read_text())
+    assert 0.0 <= result["accuracy"] <= 1.0 and result["n_test"] == 200
+    assert result["li_cat"] <= result["h_cat"] + 1e-9
+    assert len(result["continuous"]) == 2
+    out = capsys.readouterr().out
+    assert "categorical accuracy" in out and "rotation" in out
+    assert main(["curves", str(run_dir), "--out", str(tmp_path / "c.png")]) == 0
+    assert (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--updates", "0"], "positive integer"),
+    (["train", "--batch-size", "x"], "positive integer"),
+    (["train", "--lambda-cat", "-1"], ">= 0"),
+    (["train", "--dataset", "cifar"], "invalid choice"),
+    (["train", "--q-std", "maybe"], "invalid choice"),
+])
+def test_bad_options_exit_2_with_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "nope.npz")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "r"), "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "r2"), "--batch-size", "100", "--subset", "50",
+                 "--no-progress"]) == 2
+    assert "exceeds" in capsys.readouterr().err
+
+
+def test_console_entry_points():
+    for cmd in ([sys.executable, "-m", "npgan", "--version"], [sys.executable, "-m", "npgan", "--help"]):
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0
+        assert "npgan" in res.stdout
