@@ -4,9 +4,17 @@ Central differences in float64: ``df/dx_i ≈ (f(x + ε e_i) - f(x - ε e_i)) / 
 with truncation error O(ε²) and rounding error O(1e-16 |f| / ε); ε = 1e-6 balances
 them for O(1) values. Example::
 
-    net = Sequential(Conv2d(1, 2, 3, rng=rng, dtype=np.float64), ReLU(), Flatten())
+    net = Sequential(Conv2d(1, 2, 3, rng=rng, dtype=np.float64, init="kaiming_uniform"),
+                     ReLU(), Flatten())
     errors = check_gradients(net, rng.standard_normal((2, 1, 5, 5)), rng)
     assert max(errors.values()) < 1e-6
+
+Caveats: the relative error is only meaningful for gradients of order 1. With tiny
+weights (the default ``init_std=0.02``) gradients are tiny and the rounding noise of
+the central difference (~1e-10 absolute) dominates, and a gradient that is exactly
+zero (a bias followed by BatchNorm in training mode) reports pure noise. Scale the
+weights up (e.g. ``init="kaiming_uniform"``) for a check. Inputs must stay away from
+kinks (ReLU at 0) by more than ``eps``.
 """
 
 from __future__ import annotations
