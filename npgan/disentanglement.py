@@ -473,8 +473,8 @@ def plot_mi_matrix(report: Mapping, path) -> Path:
     with np.errstate(divide="ignore", invalid="ignore"):
         norm = np.where(h > 0, mi / h, 0.0)
 
-    from npgan.figures import _plt  # the one place that selects the Agg backend
-    plt = _plt()
+    from npgan.figures import pyplot  # the one place that selects the Agg backend
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.3 * len(fnames) + 2.4, 0.6 * len(codes) + 1.9), dpi=110)
     im = ax.imshow(norm, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     for i in range(len(codes)):

@@ -15,7 +15,8 @@ from npgan.evaluate import generate
 from npgan.models.infogan import InfoGANNets
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no screen needed); the one place that selects it."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -35,7 +36,7 @@ def tile(images: np.ndarray, rows: int, cols: int, pad: int = 1) -> np.ndarray:
 
 
 def _save_grid(canvas, path, title, xlabel=None, ylabel=None):
-    plt = _plt()
+    plt = pyplot()
     h, w = canvas.shape
     fig, ax = plt.subplots(figsize=(max(3.0, w / 40), max(3.0, h / 40) + 0.4), dpi=100)
     ax.imshow(canvas, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -135,7 +136,7 @@ def plot_li_curves(runs: dict[str, list[dict]], h_c: float, path, smooth: int = 
 
     ``runs`` maps a label (e.g. "InfoGAN", "GAN") to its metrics records (``update``, ``li_cat``).
     """
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
     for label, recs in runs.items():
         u = np.array([r["update"] for r in recs])
@@ -156,7 +157,7 @@ def plot_li_curves(runs: dict[str, list[dict]], h_c: float, path, smooth: int = 
 
 def plot_losses(records: list[dict], path, smooth: int = 20) -> Path:
     """D and G losses and mean D outputs against updates."""
-    plt = _plt()
+    plt = pyplot()
     u = np.array([r["update"] for r in records])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
     for key in ("d_loss", "g_loss"):

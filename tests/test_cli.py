@@ -47,8 +47,13 @@ def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
     assert 0.0 <= result["accuracy"] <= 1.0 and result["n_test"] == 200
     assert result["li_cat"] <= result["h_cat"] + 1e-9
     assert len(result["continuous"]) == 2
+    factors = result["factors"]  # trained on synthetic digits: the code-by-factor report
+    assert factors["code_names"] == ["c1", "c2", "c3"]
+    assert "rotation" in factors["factor_names"] and len(factors["mi"]) == 3
+    assert all(v >= 0 for row in factors["mi"] for v in row)
+    assert (tmp_path / "mi_matrix.png").stat().st_size > 1000
     out = capsys.readouterr().out
-    assert "categorical accuracy" in out and "rotation" in out
+    assert "categorical accuracy" in out and "rotation" in out and "MIG" in out
     assert main(["curves", str(run_dir), "--out", str(tmp_path / "c.png")]) == 0
     assert (tmp_path / "c.png").exists()
 
