@@ -14,14 +14,20 @@ forward pass is the conv's input-gradient computation (GEMM then
 :func:`~.im2col.col2im`) and its backward pass is a conv forward
 (:func:`~.im2col.im2col` then GEMM).
 
-Every GEMM covers the whole batch at once (see :mod:`.im2col` for the
-layout). GEMM results are channel-major ``(C, N * L)``; the small numba
-kernels here convert between that and NCHW in the same pass that adds the
-bias (forward) or sums it (backward), so the layout costs no extra pass.
+Every GEMM covers the whole batch at once; :mod:`.im2col` describes the
+channel-major layout of GEMM operands, its two column orderings and how one
+is chosen per geometry. Converting GEMM results back to NCHW happens in the
+same pass that adds the bias (forward) or sums it (conv backward).
 
-``ctx`` objects keep *references* to the weight (and, for conv, to its own
-im2col matrix): do not modify ``w`` in place between a forward call and its
-backward call.
+Only returned arrays are allocated; intermediates (im2col matrix, GEMM
+results, padded copies) live in reused work buffers (:mod:`._scratch`).
+The im2col matrix is therefore *recomputed* in the backward pass instead of
+being kept in ``ctx``: rebuilding it in a warm buffer is cheaper than
+page-faulting a fresh 25 MB array per forward call, and a cached layer then
+holds only a reference to its input.
+
+``ctx`` objects keep *references* to ``x`` and ``w``: do not modify them in
+place between a forward call and its backward call.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from ._scratch import scratch
 from .im2col import (
-    SCRATCH,
     _pair,
+    batch_inner_is_faster,
     col2im_fresh,
     conv_output_size,
     from_channel_major,
@@ -39,36 +46,47 @@ from .im2col import (
     to_channel_major,
 )
 
+#: Tests set this to True/False to force one column ordering; None = cost model.
+_FORCE_BATCH_INNER = None
+
+
+def _batch_inner(n, c_img, h, w, c_gemm, ho, wo, kh, kw):
+    if _FORCE_BATCH_INNER is not None:
+        return bool(_FORCE_BATCH_INNER)
+    return batch_inner_is_faster(n, c_img, h, w, c_gemm, ho, wo, kh, kw)
+
 
 class ConvCtx:
     """What :func:`conv2d_backward` needs: references to ``x`` and ``w``, and the geometry."""
 
-    __slots__ = ("x", "w", "stride", "padding", "has_bias")
+    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner")
 
-    def __init__(self, x, w, stride, padding, has_bias):
+    def __init__(self, x, w, stride, padding, has_bias, inner):
         self.x = x
         self.w = w
         self.stride = stride
         self.padding = padding
         self.has_bias = has_bias
+        self.inner = inner
 
 
 class ConvTransposeCtx:
     """What :func:`conv_transpose2d_backward` needs: references to ``x`` and ``w``, the geometry."""
 
-    __slots__ = ("x", "w", "stride", "padding", "has_bias")
+    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner")
 
-    def __init__(self, x, w, stride, padding, has_bias):
+    def __init__(self, x, w, stride, padding, has_bias, inner):
         self.x = x
         self.w = w
         self.stride = stride
         self.padding = padding
         self.has_bias = has_bias
+        self.inner = inner
 
 
 def _gemm(a, b, name):
     """``a @ b`` into the named scratch buffer (no fresh allocation, no page faults)."""
-    out = SCRATCH.get(name, (a.shape[0], b.shape[1]), a.dtype)
+    out = scratch(name, (a.shape[0], b.shape[1]), a.dtype)
     return np.matmul(a, b, out=out)
 
 
@@ -94,10 +112,11 @@ def conv2d_forward(x, w, b, stride, padding):
     c_out, _, kh, kw = w.shape
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(wd, kw, sw, pw)
-    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw)         # (C_in*kh*kw, Ho*Wo*N)
-    y_cm = _gemm(w.reshape(c_out, -1), cols, "gemm")          # (C_out, Ho*Wo*N)
-    y = from_channel_major(y_cm, (n, c_out, ho, wo), b)
-    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None)
+    inner = _batch_inner(n, x.shape[1], h, wd, c_out, ho, wo, kh, kw)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)  # (C_in*kh*kw, N*Ho*Wo)
+    y_cm = _gemm(w.reshape(c_out, -1), cols, "gemm")          # (C_out, N*Ho*Wo)
+    y = from_channel_major(y_cm, (n, c_out, ho, wo), b, inner)
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
 
 
 def conv2d_backward(dy, ctx, need_dx=True):
@@ -126,13 +145,14 @@ def conv2d_backward(dy, ctx, need_dx=True):
     x, w = ctx.x, ctx.w
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_out, _, kh, kw = w.shape
-    dy_cm, db = to_channel_major(dy, ctx.has_bias, "gemm")   # (C_out, Ho*Wo*N)
-    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw)
+    inner = ctx.inner
+    dy_cm, db = to_channel_major(dy, ctx.has_bias, "gemm", inner)  # (C_out, N*Ho*Wo)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
     dw = (dy_cm @ cols.T).reshape(w.shape)                    # BLAS reads cols.T via its trans flag
     dx = None
     if need_dx:
-        dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, Ho*Wo*N)
-        dx = col2im_fresh(dcols, x.shape, kh, kw, sh, sw, ph, pw)
+        dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, N*Ho*Wo)
+        dx = col2im_fresh(dcols, x.shape, kh, kw, sh, sw, ph, pw, inner)
     return dx, dw, db
 
 
@@ -164,10 +184,12 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     _, c_out, kh, kw = w.shape
     ho = conv_transpose_output_size(h, kh, sh, ph, oph)
     wo = conv_transpose_output_size(wd, kw, sw, pw, opw)
-    x_cm, _ = to_channel_major(x, False, "gemm")              # (C_in, H*W*N)
-    cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, H*W*N)
-    y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, bias=b)
-    return y, ConvTransposeCtx(x, w, (sh, sw), (ph, pw), b is not None)
+    # The geometry is that of the conv it is the adjoint of: image side (C_out, Ho, Wo).
+    inner = _batch_inner(n, c_out, ho, wo, c_in, h, wd, kh, kw)
+    x_cm, _ = to_channel_major(x, False, "gemm", inner)      # (C_in, N*H*W)
+    cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, N*H*W)
+    y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, inner, bias=b)
+    return y, ConvTransposeCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
 
 
 def conv_transpose2d_backward(dy, ctx, need_dx=True):
@@ -189,15 +211,16 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     x, w = ctx.x, ctx.w
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_in, _, kh, kw = w.shape
-    # im2col of dy is the conv (adjoint) geometry: it has H*W*N columns since output_padding < stride.
-    cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw)        # (C_out*kh*kw, H*W*N)
-    x_cm, _ = to_channel_major(x, False, "gemm")              # (C_in, H*W*N)
+    inner = ctx.inner
+    # im2col of dy is the conv (adjoint) geometry: it has N*H*W columns since output_padding < stride.
+    cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw, inner)  # (C_out*kh*kw, N*H*W)
+    x_cm, _ = to_channel_major(x, False, "gemm", inner)      # (C_in, N*H*W)
     dw = (x_cm @ cols.T).reshape(w.shape)
     db = _channel_sums(dy) if ctx.has_bias else None
     dx = None
     if need_dx:
         dx_cm = _gemm(w.reshape(c_in, -1), cols, "gemm")      # x_cm is no longer needed
-        dx = from_channel_major(dx_cm, x.shape, None)
+        dx = from_channel_major(dx_cm, x.shape, None, inner)
     return dx, dw, db
 
 

@@ -1,40 +1,50 @@
-"""im2col / col2im in a batch-innermost layout that feeds BLAS directly.
+"""im2col / col2im and the layout passes around them, in two column orderings.
 
-Layout
-------
 For ``x`` of shape ``(N, C, H, W)``, a ``kh x kw`` kernel, stride ``(sh, sw)``
 and zero padding ``(ph, pw)``, the conv output size is
-``Ho = (H + 2 ph - kh) // sh + 1`` (likewise ``Wo``) and
+``Ho = (H + 2 ph - kh) // sh + 1`` (likewise ``Wo``), ``L = Ho * Wo``, and
+the im2col matrix has shape ``(C * kh * kw, N * L)`` with
 
-    cols[(c * kh + i) * kw + j, (oh * Wo + ow) * N + n]
-        = x[n, c, oh * sh + i - ph, ow * sw + j - pw]      (0 in the padding)
+    cols[(c * kh + i) * kw + j, col(n, oh, ow)] = x[n, c, oh*sh + i - ph, ow*sw + j - pw]
 
-so ``cols`` has shape ``(C * kh * kw, Ho * Wo * N)``.
+(0 in the padding). The row index matches ``w.reshape(C_out, C * kh * kw)`` of
+a PyTorch conv weight, so a whole batch is *one* GEMM ``w2 @ cols ->
+(C_out, N * L)``; the weight gradient ``dy2 @ cols.T`` and the column
+gradient ``w2.T @ dy2`` are single GEMMs too, and BLAS reads the transposed
+operands through its trans flags, so ``cols`` is never transposed or copied.
+Every GEMM operand and result is "channel-major": ``(C, N * L)`` with the
+same column ordering as ``cols``. Two orderings are implemented:
 
-Why this layout:
+- **batch-inner** ``col = (oh * Wo + ow) * N + n`` (the public :func:`im2col`
+  layout). im2col then reads a padded ``(C, Hp, Wp, N)`` copy of the input
+  and is a sequence of contiguous ``N``-element copies, which LLVM
+  vectorises; but converting activations between NCHW and channel-major is
+  a real transpose (~0.4 ns per element here).
+- **batch-outer** ``col = (n * Ho + oh) * Wo + ow``. NCHW <-> channel-major
+  is then a copy of contiguous ``L``-element runs (~0.05 ns/element), but
+  im2col works on runs of only ``Wo`` elements (3-14 for the MNIST nets),
+  where loop overhead dominates.
 
-- The row index matches ``w.reshape(C_out, C * kh * kw)`` of a PyTorch conv
-  weight, so a whole batch is *one* GEMM ``w2 @ cols -> (C_out, Ho*Wo*N)``,
-  and the weight gradient ``dy2 @ cols.T`` and column gradient ``w2.T @ dy2``
-  are single GEMMs too; BLAS reads the transposed operands through its trans
-  flags, so the big ``cols`` matrix is never transposed or copied.
-- The batch index is innermost. im2col on a padded ``(C, Hp, Wp, N)`` copy of
-  the input is then a sequence of contiguous ``N``-element copies (``col2im``
-  of contiguous ``N``-element adds) that LLVM vectorises; with the batch
-  outermost, the contiguous runs would be ``Wo`` long (7 for a 14x14 image
-  with stride 2), dominated by loop overhead.
+:func:`batch_inner_is_faster` picks per geometry with a cost model fitted to
+measurements on the 2-core development machine: batch-inner wins when the
+im2col matrix is large compared with the activations (64->128 channels at
+14x14 -> 7x7), batch-outer when it is small (1->64 channels, 28x28 -> 14x14).
 
-The price is one transposing pass NCHW <-> "CHWN" per activation, which the
-kernels fuse with work that needs a pass anyway: zero padding on the way in,
-cropping and the bias on the way out.
-
-``col2im`` is the adjoint of ``im2col``: every column entry is added back to
+``col2im`` is the adjoint of ``im2col``: every column entry is added back onto
 the image position it was read from; entries in the padding are dropped.
 
 All kernels here are serial (``njit``) on purpose: they run between BLAS
 calls, and OpenBLAS worker threads keep spinning for a while after each
-GEMM. On a 2-core machine a ``prange`` kernel then fights them for the cores
-and ran 2-4x *slower* than the serial kernel in our measurements.
+GEMM. On 2 cores a ``prange`` kernel then fights them for the cores and ran
+slower than the serial kernel in our measurements (24 ms vs 18 ms for
+GEMM + im2col of the 64->128 layer).
+
+Index arithmetic is done in uint64 on flat views on purpose. numba supports
+negative indices, so every signed index it cannot prove non-negative gets
+an ``if i < 0: i += n`` select, which blocks vectorisation in an inner loop
+(im2col ran 4x slower with signed indices). Mixing int64 and uint64 promotes
+to float64 and fails to compile as an index, so indices are converted once,
+up front.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from ._scratch import scratch
 
 
 def _pair(v) -> tuple[int, int]:
@@ -56,27 +67,19 @@ def conv_output_size(size: int, k: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - k) // stride + 1
 
 
-# ------------------------------------------------------------ layout kernels
-#
-# Index arithmetic below is done in uint64 on flat views on purpose. numba
-# supports negative indices, so every signed index it cannot prove
-# non-negative gets an ``if i < 0: i += n`` select; in an inner loop that
-# select blocks vectorisation (im2col ran 4x slower with signed indices).
-# Unsigned indices cannot be negative, so the select disappears. Mixing
-# int64 and uint64 would promote to float64 and fail to compile as an index,
-# so every index term is converted once, up front.
-
+_U = np.uint64
 _BLOCK = 16     # batch block of the transposes: one 64-byte line of float32
 
 
+# ------------------------------------------------------ batch-inner kernels
+
 @njit
 def _nchw_to_chwn(x, ph, pw, out, sums, want_sums):
-    """``out[c, ph + r, pw + q, n] = x[n, c, r, q]``, zero border; optional channel sums.
+    """``out[c, ph + r, pw + q, n] = x[n, c, r, q]`` with a zero border; optional channel sums.
 
-    ``out`` is ``(C, H + 2 ph, W + 2 pw, N)``. The batch is processed in
-    blocks of 16 so the 16 input rows being read stay in L1 while each
-    output line is written whole. If ``want_sums``, ``sums[c]`` is the sum of
-    channel ``c`` (accumulated in float64).
+    ``out`` is ``(C, H + 2 ph, W + 2 pw, N)``. The batch is walked in blocks of
+    16 so the 16 input rows being read stay in L1 while each output line is
+    written whole. ``sums[c]`` (if ``want_sums``) is accumulated in float64.
     """
     n_img, n_ch, h, w = x.shape
     hp, wp = out.shape[1], out.shape[2]
@@ -84,13 +87,13 @@ def _nchw_to_chwn(x, ph, pw, out, sums, want_sums):
         out[...] = 0
     xf = x.reshape(-1)
     of = out.reshape(-1)
-    un, uc, uh, uw = np.uint64(n_img), np.uint64(n_ch), np.uint64(h), np.uint64(w)
-    uhp, uwp, uph, upw = np.uint64(hp), np.uint64(wp), np.uint64(ph), np.uint64(pw)
-    blk = np.uint64(_BLOCK)
+    un, uc, uh, uw = _U(n_img), _U(n_ch), _U(h), _U(w)
+    uhp, uwp, uph, upw = _U(hp), _U(wp), _U(ph), _U(pw)
+    blk = _U(_BLOCK)
     for c in range(uc):
         acc = 0.0
         for r in range(uh):
-            for n0 in range(np.uint64(0), un, blk):
+            for n0 in range(_U(0), un, blk):
                 n1 = min(n0 + blk, un)
                 for q in range(uw):
                     dst = ((c * uhp + uph + r) * uwp + upw + q) * un
@@ -110,14 +113,14 @@ def _chwn_to_nchw(a, ph, pw, bias, out):
     hp, wp = a.shape[1], a.shape[2]
     af = a.reshape(-1)
     of = out.reshape(-1)
-    un, uc, uh, uw = np.uint64(n_img), np.uint64(n_ch), np.uint64(h), np.uint64(w)
-    uhp, uwp, uph, upw = np.uint64(hp), np.uint64(wp), np.uint64(ph), np.uint64(pw)
-    blk = np.uint64(_BLOCK)
+    un, uc, uh, uw = _U(n_img), _U(n_ch), _U(h), _U(w)
+    uhp, uwp, uph, upw = _U(hp), _U(wp), _U(ph), _U(pw)
+    blk = _U(_BLOCK)
     for c in range(uc):
         b = bias[c]
         for r in range(uh):
             src = ((c * uhp + uph + r) * uwp + upw) * un
-            for n0 in range(np.uint64(0), un, blk):
+            for n0 in range(_U(0), un, blk):
                 n1 = min(n0 + blk, un)
                 for n in range(n0, n1):
                     dst = ((n * uc + c) * uh + r) * uw
@@ -131,11 +134,10 @@ def _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo):
     n_ch, hp, wp, n_img = xp.shape
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
-    un, uhp, uwp = np.uint64(n_img), np.uint64(hp), np.uint64(wp)
-    ukh, ukw, ush, usw = np.uint64(kh), np.uint64(kw), np.uint64(sh), np.uint64(sw)
-    uho, uwo = np.uint64(ho), np.uint64(wo)
+    un, uhp, uwp = _U(n_img), _U(hp), _U(wp)
+    ukh, ukw, ush, usw, uho, uwo = _U(kh), _U(kw), _U(sh), _U(sw), _U(ho), _U(wo)
     ncol = uho * uwo * un
-    for c in range(np.uint64(n_ch)):
+    for c in range(_U(n_ch)):
         for i in range(ukh):
             for j in range(ukw):
                 d = ((c * ukh + i) * ukw + j) * ncol
@@ -155,11 +157,10 @@ def _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo):
     xp[...] = 0
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
-    un, uhp, uwp = np.uint64(n_img), np.uint64(hp), np.uint64(wp)
-    ukh, ukw, ush, usw = np.uint64(kh), np.uint64(kw), np.uint64(sh), np.uint64(sw)
-    uho, uwo = np.uint64(ho), np.uint64(wo)
+    un, uhp, uwp = _U(n_img), _U(hp), _U(wp)
+    ukh, ukw, ush, usw, uho, uwo = _U(kh), _U(kw), _U(sh), _U(sw), _U(ho), _U(wo)
     ncol = uho * uwo * un
-    for c in range(np.uint64(n_ch)):
+    for c in range(_U(n_ch)):
         for i in range(ukh):
             for j in range(ukw):
                 d = ((c * ukh + i) * ukw + j) * ncol
@@ -172,100 +173,198 @@ def _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo):
                         d += un
 
 
-# ------------------------------------------------------------ scratch buffers
+# ------------------------------------------------------ batch-outer kernels
 
-class _Scratch:
-    """Named, reusable work buffers (one set per thread).
+@njit
+def _valid_range(out_len, k_off, stride, pad, in_len):
+    """``[lo, hi)``: the outputs ``o`` whose input index ``o*stride + k_off - pad`` is in ``[0, in_len)``."""
+    lo = -((k_off - pad) // stride)          # ceil((pad - k_off) / stride)
+    lo = max(lo, 0)
+    hi = min((in_len - 1 + pad - k_off) // stride + 1, out_len)
+    return lo, max(hi, lo)
 
-    Freshly allocated large arrays are expensive: the kernel has to fault in
-    (and zero) every page on first touch, which cost more than im2col itself
-    in our measurements (and NumPy's huge-page advice can make it worse).
-    Intermediates that never leave a kernel call therefore live here and are
-    reused across calls; only returned arrays are allocated fresh. Buffers
-    only grow; :func:`clear_scratch` releases them.
+
+@njit
+def _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo):
+    """``cols[(c*kh + i)*kw + j, (n*ho + oh)*wo + ow] = x[n, c, oh*sh + i - ph, ow*sw + j - pw]``."""
+    n_img, n_ch, h, w = x.shape
+    xf = x.reshape(-1)
+    cf = cols.reshape(-1)
+    un, uc, uh, uw, uho, uwo, usw = _U(n_img), _U(n_ch), _U(h), _U(w), _U(ho), _U(wo), _U(sw)
+    ncol = un * uho * uwo
+    for c in range(n_ch):
+        for i in range(kh):
+            oh_lo, oh_hi = _valid_range(ho, i, sh, ph, h)
+            for j in range(kw):
+                ow_lo, ow_hi = _valid_range(wo, j, sw, pw, w)
+                uow_lo, uow_hi = _U(ow_lo), _U(ow_hi)
+                iw_lo = _U(ow_lo * sw + j - pw)     # >= 0 by construction of ow_lo
+                d = _U((c * kh + i) * kw + j) * ncol
+                for n in range(un):
+                    for oh in range(ho):
+                        if oh < oh_lo or oh >= oh_hi:
+                            for ow in range(uwo):
+                                cf[d + ow] = 0
+                        else:
+                            s = ((n * uc + _U(c)) * uh + _U(oh * sh + i - ph)) * uw + iw_lo
+                            for ow in range(uow_lo):
+                                cf[d + ow] = 0
+                            for k in range(uow_hi - uow_lo):
+                                cf[d + uow_lo + k] = xf[s + k * usw]
+                            for ow in range(uow_hi, uwo):
+                                cf[d + ow] = 0
+                        d += uwo
+
+
+@njit
+def _col2im_nchw(cols, out, bias, kh, kw, sh, sw, ph, pw, ho, wo):
+    """Adjoint of :func:`_im2col_nchw` into NCHW ``out`` (overwritten), plus ``bias[c]``."""
+    n_img, n_ch, h, w = out.shape
+    xf = out.reshape(-1)
+    cf = cols.reshape(-1)
+    un, uc, uh, uw, uho, uwo, usw = _U(n_img), _U(n_ch), _U(h), _U(w), _U(ho), _U(wo), _U(sw)
+    plane = uh * uw
+    for n in range(un):
+        for c in range(uc):
+            b = bias[c]
+            base = (n * uc + c) * plane
+            for k in range(plane):
+                xf[base + k] = b
+    ncol = un * uho * uwo
+    for c in range(n_ch):
+        for i in range(kh):
+            oh_lo, oh_hi = _valid_range(ho, i, sh, ph, h)
+            for j in range(kw):
+                ow_lo, ow_hi = _valid_range(wo, j, sw, pw, w)
+                uow_lo, cnt = _U(ow_lo), _U(ow_hi - ow_lo)
+                iw_lo = _U(ow_lo * sw + j - pw)
+                row = _U((c * kh + i) * kw + j) * ncol
+                for n in range(un):
+                    for oh in range(oh_lo, oh_hi):
+                        d = row + (n * uho + _U(oh)) * uwo + uow_lo
+                        s = ((n * uc + _U(c)) * uh + _U(oh * sh + i - ph)) * uw + iw_lo
+                        for k in range(cnt):
+                            xf[s + k * usw] += cf[d + k]
+
+
+@njit
+def _nchw_to_cm(x, out, sums, want_sums):
+    """``out[c, n*L + l] = x[n, c, l]`` for ``x (N, C, L)``; optional float64-accumulated channel sums."""
+    n_img, n_ch, length = x.shape
+    xf = x.reshape(-1)
+    of = out.reshape(-1)
+    un, uc, ul = _U(n_img), _U(n_ch), _U(length)
+    for c in range(uc):
+        acc = 0.0
+        for n in range(un):
+            s = (n * uc + c) * ul
+            d = (c * un + n) * ul
+            for l in range(ul):
+                v = xf[s + l]
+                of[d + l] = v
+                if want_sums:
+                    acc += v
+        if want_sums:
+            sums[c] = acc
+
+
+@njit
+def _cm_to_nchw(a, bias, out):
+    """``out[n, c, l] = a[c, n*L + l] + bias[c]`` for ``out (N, C, L)``."""
+    n_img, n_ch, length = out.shape
+    af = a.reshape(-1)
+    of = out.reshape(-1)
+    un, uc, ul = _U(n_img), _U(n_ch), _U(length)
+    for n in range(un):
+        for c in range(uc):
+            b = bias[c]
+            s = (c * un + n) * ul
+            d = (n * uc + c) * ul
+            for l in range(ul):
+                of[d + l] = af[s + l] + b
+
+
+# ---------------------------------------------------- layout choice, composites
+
+def batch_inner_is_faster(n, c_in, h, w, c_out, ho, wo, kh, kw):
+    """Cost model: is the batch-inner ordering cheaper for this conv geometry?
+
+    ``(c_in, h, w)`` is the image side of im2col, ``(c_out, ho, wo)`` the
+    GEMM side. Per-element costs in ns, measured on the 2-core development
+    machine (float32, batch 128): transpose 0.4, batch-inner im2col copy
+    0.15, batch-outer layout copy 0.05, batch-outer im2col ``0.1 + 3 / wo``
+    (runs of ``wo`` elements). Only which side is larger matters.
     """
-
-    def __init__(self):
-        import threading
-        self._local = threading.local()
-
-    def get(self, name, shape, dtype):
-        pool = getattr(self._local, "pool", None)
-        if pool is None:
-            pool = self._local.pool = {}
-        dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
-        buf = pool.get(name)
-        if buf is None or buf.size < nbytes:
-            buf = pool[name] = np.empty(max(nbytes, 64), dtype=np.uint8)
-        return buf[:nbytes].view(dtype).reshape(shape)
-
-    def clear(self):
-        self._local.pool = {}
+    acts = n * (c_in * h * w + c_out * ho * wo)
+    cols = n * c_in * kh * kw * ho * wo
+    inner = 0.4 * acts + 0.15 * cols
+    outer = 0.05 * acts + (0.1 + 3.0 / max(wo, 1)) * cols
+    return inner < outer
 
 
-SCRATCH = _Scratch()
+def _zeros_bias(bias, c, dtype):
+    return bias if bias is not None else np.zeros(c, dtype=dtype)
 
 
-def clear_scratch():
-    """Release this thread's reusable work buffers (they are re-created on demand)."""
-    SCRATCH.clear()
-
-
-# ------------------------------------------------------- internal composites
-
-def pad_to_chwn(x, ph, pw, name="xpad"):
-    """NCHW ``x`` -> zero-padded ``(C, H + 2 ph, W + 2 pw, N)`` scratch array."""
-    n, c, h, w = x.shape
-    out = SCRATCH.get(name, (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
-    _nchw_to_chwn(x, ph, pw, out, np.empty(0, dtype=x.dtype), False)
-    return out
-
-
-def to_channel_major(x, want_sums, name):
-    """NCHW ``x`` -> ``(C, H*W*N)`` scratch array (column ``(h*W + w)*N + n``), plus channel sums."""
-    n, c, h, w = x.shape
-    out = SCRATCH.get(name, (c, h, w, n), x.dtype)
-    sums = np.empty(c if want_sums else 0, dtype=x.dtype)
-    _nchw_to_chwn(x, 0, 0, out, sums, want_sums)
-    return out.reshape(c, h * w * n), (sums if want_sums else None)
-
-
-def from_channel_major(a, shape, bias, ph=0, pw=0):
-    """``(C, (H+2ph)*(W+2pw)*N)`` (or 4-D CHWN) ``a`` -> fresh NCHW array of ``shape``, cropped, + bias."""
-    n, c, h, w = shape
-    a4 = a.reshape(c, h + 2 * ph, w + 2 * pw, n)
-    out = np.empty(shape, dtype=a.dtype)
-    b = bias if bias is not None else np.zeros(c, dtype=a.dtype)
-    _chwn_to_nchw(a4, ph, pw, b, out)
-    return out
-
-
-def im2col_scratch(x, kh, kw, sh, sw, ph, pw):
-    """im2col of NCHW ``x`` into the ``"cols"`` scratch buffer (valid until the next kernel call)."""
+def im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner):
+    """im2col of NCHW ``x`` into the ``"cols"`` work buffer; ``inner`` picks the column ordering."""
     n, c, h, w = x.shape
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(w, kw, sw, pw)
-    xp = pad_to_chwn(x, ph, pw)
-    cols = SCRATCH.get("cols", (c * kh * kw, ho * wo * n), x.dtype)
-    _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo)
+    cols = scratch("cols", (c * kh * kw, n * ho * wo), x.dtype)
+    if inner:
+        xp = scratch("xpad", (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
+        _nchw_to_chwn(x, ph, pw, xp, np.empty(0, dtype=x.dtype), False)
+        _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo)
+    else:
+        _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo)
     return cols
 
 
-def col2im_fresh(cols, x_shape, kh, kw, sh, sw, ph, pw, bias=None):
-    """col2im of ``cols`` into a fresh NCHW array of ``x_shape`` (plus ``bias`` per channel)."""
+def col2im_fresh(cols, x_shape, kh, kw, sh, sw, ph, pw, inner, bias=None):
+    """col2im of ``cols`` into a fresh NCHW array of ``x_shape``, plus ``bias[c]`` if given."""
     n, c, h, w = x_shape
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(w, kw, sw, pw)
-    xp = SCRATCH.get("xpad", (c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
-    _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo)
-    return from_channel_major(xp, x_shape, bias, ph, pw)
+    out = np.empty(x_shape, dtype=cols.dtype)
+    b = _zeros_bias(bias, c, cols.dtype)
+    if inner:
+        xp = scratch("xpad", (c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
+        _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo)
+        _chwn_to_nchw(xp, ph, pw, b, out)
+    else:
+        _col2im_nchw(cols, out, b, kh, kw, sh, sw, ph, pw, ho, wo)
+    return out
+
+
+def to_channel_major(x, want_sums, name, inner):
+    """NCHW ``x`` -> ``(C, N*H*W)`` work buffer ``name`` in the chosen ordering, and channel sums."""
+    n, c, h, w = x.shape
+    out = scratch(name, (c, n * h * w), x.dtype)
+    sums = np.empty(c if want_sums else 0, dtype=x.dtype)
+    if inner:
+        _nchw_to_chwn(x, 0, 0, out.reshape(c, h, w, n), sums, want_sums)
+    else:
+        _nchw_to_cm(x.reshape(n, c, h * w), out, sums, want_sums)
+    return out, (sums if want_sums else None)
+
+
+def from_channel_major(a, shape, bias, inner):
+    """``(C, N*H*W)`` ``a`` in the chosen ordering -> fresh NCHW array of ``shape``, plus bias."""
+    n, c, h, w = shape
+    out = np.empty(shape, dtype=a.dtype)
+    b = _zeros_bias(bias, c, a.dtype)
+    if inner:
+        _chwn_to_nchw(a.reshape(c, h, w, n), 0, 0, b, out)
+    else:
+        _cm_to_nchw(a, b, out.reshape(n, c, h * w))
+    return out
 
 
 # ------------------------------------------------------------------ public
 
 def im2col(x, kh, kw, stride, padding):
-    """Unfold the patches of ``x`` into columns (layout in the module docstring).
+    """Unfold the patches of ``x`` into columns, batch-inner ordering (module docstring).
 
     Parameters
     ----------
@@ -277,10 +376,11 @@ def im2col(x, kh, kw, stride, padding):
 
     Returns
     -------
-    cols : ndarray, shape (C * kh * kw, Ho * Wo * N), dtype of ``x`` (a fresh array)
+    cols : ndarray, shape (C * kh * kw, Ho * Wo * N), dtype of ``x`` (a fresh array);
+        column ``(oh * Wo + ow) * N + n``.
     """
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    return im2col_scratch(x, int(kh), int(kw), sh, sw, ph, pw).copy()
+    return im2col_scratch(x, int(kh), int(kw), sh, sw, ph, pw, True).copy()
 
 
 def col2im(cols, x_shape, kh, kw, stride, padding):
@@ -288,9 +388,8 @@ def col2im(cols, x_shape, kh, kw, stride, padding):
 
     Parameters
     ----------
-    cols : ndarray, shape (C * kh * kw, Ho * Wo * N), C-contiguous
-        ``Ho, Wo`` are the conv output sizes of ``x_shape`` for this kernel,
-        stride and padding.
+    cols : ndarray, shape (C * kh * kw, Ho * Wo * N), C-contiguous, batch-inner ordering
+        ``Ho, Wo`` are the conv output sizes of ``x_shape`` for this kernel, stride and padding.
     x_shape : tuple (N, C, H, W)
     kh, kw : int
     stride, padding : int or (int, int)
@@ -301,4 +400,4 @@ def col2im(cols, x_shape, kh, kw, stride, padding):
     """
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     shape = tuple(int(s) for s in x_shape)
-    return col2im_fresh(cols, shape, int(kh), int(kw), sh, sw, ph, pw)
+    return col2im_fresh(cols, shape, int(kh), int(kw), sh, sw, ph, pw, True)
