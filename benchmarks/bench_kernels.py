@@ -56,15 +56,25 @@ def _gemm_flops(kind, batch, c_in, c_out, h_in, k, h_out):
     return 3 * 2 * m * kk * n
 
 
-def _cache_stats(kernels_mod):
+def _cache_stats():
+    """(loaded from numba's disk cache, compiled) counts over the conv-path kernels."""
+    import importlib
     hits = misses = 0
-    for mod in (kernels_mod.im2col, kernels_mod.conv):
-        for obj in vars(mod).values():
+    for name in ("npgan.kernels.im2col", "npgan.kernels.conv"):
+        for obj in vars(importlib.import_module(name)).values():
             stats = getattr(obj, "stats", None)
             if stats is not None and hasattr(stats, "cache_hits"):
                 hits += sum(stats.cache_hits.values())
                 misses += sum(stats.cache_misses.values())
     return hits, misses
+
+
+def _layout(kind, batch, c_in, c_out, h, k, h_out):
+    """The column ordering npgan's cost model picks (image side, GEMM side of the conv)."""
+    from npgan.kernels.im2col import batch_inner_is_faster
+    if kind == "conv":
+        return batch_inner_is_faster(batch, c_in, h, h, c_out, h_out, h_out, k, k)
+    return batch_inner_is_faster(batch, c_out, h_out, h_out, c_in, h, h, k, k)
 
 
 def run(batch, repeats, seed=0):
@@ -126,13 +136,14 @@ def run(batch, repeats, seed=0):
         for f in (ours, base, ours, base):   # warm-up
             f()
         flops = _gemm_flops(kind, batch, c_in, c_out, h, k, h_out)
+        layout = "inner" if _layout(kind, batch, c_in, c_out, h, k, h_out) else "outer"
         t_ours = _median_ms(ours, repeats)
         t_base = _median_ms(base, repeats)
         f_ours = _median_ms(ours_fwd, repeats)
         f_base = _median_ms(base_fwd, repeats)
-        rows.append((name, first_ms, f_ours, t_ours, flops / t_ours / 1e6,
+        rows.append((name, layout, first_ms, f_ours, t_ours, flops / t_ours / 1e6,
                      f_base, t_base, flops / t_base / 1e6, t_base / t_ours))
-    return import_s, rows, _cache_stats(K)
+    return import_s, rows, _cache_stats()
 
 
 def main(argv=None):
@@ -143,23 +154,24 @@ def main(argv=None):
     if args.batch < 1 or args.repeats < 1:
         parser.error("--batch and --repeats must be >= 1")
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     import_s, rows, (hits, misses) = run(args.batch, args.repeats)
-    print(f"float32, batch {args.batch}, median of {args.repeats}; numpy {np.__version__}; "
-          f"fwd+bwd = forward + dx, dw, db")
-    print(f"import npgan.kernels: {1e3 * import_s:.0f} ms; conv kernels loaded from cache: "
-          f"{hits}, compiled: {misses}")
-    head = (f"{'layer':<22} {'first call':>10} | {'npgan fwd':>9} {'fwd+bwd':>9} {'GFLOP/s':>8} | "
-            f"{'numpy fwd':>9} {'fwd+bwd':>9} {'GFLOP/s':>8} | {'speed-up':>8}")
+    print(f"float32, batch {args.batch}, median of {args.repeats} after warm-up; numpy {np.__version__}; "
+          f"{os.cpu_count()} CPUs, load average {load:.2f} at start")
+    print(f"fwd+bwd = forward + dx, dw, db. import npgan.kernels: {1e3 * import_s:.0f} ms; "
+          f"conv-path kernels loaded from numba's cache: {hits}, compiled: {misses}")
+    head = (f"{'layer':<21} {'layout':>6} {'1st call':>9} | {'npgan fwd':>9} {'fwd+bwd':>9} "
+            f"{'GFLOP/s':>7} | {'numpy fwd':>9} {'fwd+bwd':>9} {'GFLOP/s':>7} | {'speed-up':>8}")
     print(head)
     print("-" * len(head))
-    for name, first, fo, to, go, fb, tb, gb, sp in rows:
-        print(f"{name:<22} {first:>7.1f} ms | {fo:>6.2f} ms {to:>6.2f} ms {go:>8.1f} | "
-              f"{fb:>6.2f} ms {tb:>6.2f} ms {gb:>8.1f} | {sp:>7.2f}x")
-    total_o = sum(r[3] for r in rows)
-    total_b = sum(r[6] for r in rows)
+    for name, layout, first, fo, to, go, fb, tb, gb, sp in rows:
+        print(f"{name:<21} {layout:>6} {first:>6.1f} ms | {fo:>6.2f} ms {to:>6.2f} ms {go:>7.1f} | "
+              f"{fb:>6.2f} ms {tb:>6.2f} ms {gb:>7.1f} | {sp:>7.2f}x")
+    total_o = sum(r[4] for r in rows)
+    total_b = sum(r[7] for r in rows)
     print("-" * len(head))
-    print(f"{'total fwd+bwd':<22} {'':>10} | {'':>9} {total_o:>6.2f} ms {'':>8} | {'':>9} "
-          f"{total_b:>6.2f} ms {'':>8} | {total_b / total_o:>7.2f}x")
+    print(f"{'total':<21} {'':>6} {'':>9} | {'':>9} {total_o:>6.2f} ms {'':>7} | {'':>9} "
+          f"{total_b:>6.2f} ms {'':>7} | {total_b / total_o:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -489,3 +489,20 @@ def test_activations_propagate_nan(kind):
     x = np.array([np.nan, -1.0, 1.0], dtype=np.float32)
     y = K.activation_forward(kind, x, 0.2)
     assert np.isnan(y[0]) and not np.isnan(y[1:]).any()
+
+
+def test_non_contiguous_inputs_are_accepted():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 3, 6, 2)).transpose(3, 1, 2, 0)         # (2, 3, 6, 5), strided
+    w = rng.standard_normal((3, 4, 3, 3)).transpose(1, 0, 2, 3)         # (4, 3, 3, 3), strided
+    assert not x.flags.c_contiguous and not w.flags.c_contiguous
+    y, ctx = K.conv2d_forward(x, w, None, 1, 1)
+    np.testing.assert_allclose(y, R.conv2d_forward(x, w, None, 1, 1), atol=1e-12)
+    dy = rng.standard_normal(y.shape[::-1]).T                           # strided dy
+    np.testing.assert_allclose(K.conv2d_backward(dy, ctx)[0],
+                               R.conv2d_backward(dy, x, w, False, 1, 1)[0], atol=1e-12)
+    g, b = np.ones(3), np.zeros(3)
+    yb, ctx, _, _ = K.batchnorm_forward(x, g, b, 1e-5, True, None, None)
+    np.testing.assert_allclose(yb, R.batchnorm_forward(x, g, b, 1e-5, True, None, None)[0], atol=1e-12)
+    np.testing.assert_allclose(K.activation_forward("leaky_relu", x, 0.2),
+                               R.activation_forward("leaky_relu", x, 0.2), atol=0)

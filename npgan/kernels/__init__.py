@@ -19,8 +19,8 @@ returned array has the input dtype)::
 hyperparameter ranges are the caller's job (the layers in :mod:`npgan.nn`
 check them with :mod:`npgan._checks`). The contract a caller must meet:
 
-- arrays are C-contiguous (call ``np.ascontiguousarray`` first if in doubt;
-  non-contiguous input works but compiles and runs a slower variant),
+- arrays are C-contiguous (the public functions call ``np.ascontiguousarray``,
+  a no-op then, so a strided view costs one copy rather than an error),
 - all arrays of one call share one dtype, float32 or float64,
 - ``stride >= 1``, ``padding >= 0``, ``0 <= output_padding < stride``, the
   kernel fits in the padded input; stride/padding are ints or ``(h, w)`` pairs,

@@ -173,6 +173,7 @@ def batchnorm_forward(x, gamma, beta, eps, training, running_mean, running_var):
         The batch mean and biased variance (training mode); None in evaluation
         mode. The layer turns them into running averages.
     """
+    x = np.ascontiguousarray(x)        # a no-op for C-contiguous input
     x3 = _as_ncl(x)
     c = x3.shape[1]
     if training:
@@ -208,7 +209,7 @@ def batchnorm_backward(dy, ctx):
     dgamma, dbeta : ndarray, shape (C,), dtype of ``x``
     """
     x = ctx.x
-    x3, dy3 = _as_ncl(x), _as_ncl(dy)
+    x3, dy3 = _as_ncl(x), _as_ncl(np.ascontiguousarray(dy))
     c = x3.shape[1]
     m = x3.shape[0] * x3.shape[2]
     s_dy = np.empty(c, dtype=np.float64)

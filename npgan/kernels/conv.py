@@ -107,6 +107,7 @@ def conv2d_forward(x, w, b, stride, padding):
     ctx : ConvCtx
         Opaque; pass to :func:`conv2d_backward`. Holds references to ``x`` and ``w``.
     """
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)   # no-ops for C-contiguous input
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     n, _, h, wd = x.shape
     c_out, _, kh, kw = w.shape
@@ -143,6 +144,7 @@ def conv2d_backward(dy, ctx, need_dx=True):
     db : ndarray (C_out,) or None (None when the forward had no bias)
     """
     x, w = ctx.x, ctx.w
+    dy = np.ascontiguousarray(dy)
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_out, _, kh, kw = w.shape
     inner = ctx.inner
@@ -179,6 +181,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     ctx : ConvTransposeCtx
         Opaque; pass to :func:`conv_transpose2d_backward`. Holds references to ``x`` and ``w``.
     """
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     (sh, sw), (ph, pw), (oph, opw) = _pair(stride), _pair(padding), _pair(output_padding)
     n, c_in, h, wd = x.shape
     _, c_out, kh, kw = w.shape
@@ -209,6 +212,7 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     db : ndarray (C_out,) or None (None when the forward had no bias)
     """
     x, w = ctx.x, ctx.w
+    dy = np.ascontiguousarray(dy)
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_in, _, kh, kw = w.shape
     inner = ctx.inner
@@ -224,9 +228,9 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     return dx, dw, db
 
 
-@njit
+@njit(fastmath=True)
 def _channel_sum(a, sums):
-    """``sums[c] = sum over n, l of a[n, c, l]`` (float64 accumulation)."""
+    """``sums[c] = sum over n, l of a[n, c, l]`` (float64 accumulation; reassociated, NaN-safe)."""
     n_img, n_ch, length = a.shape
     for c in range(n_ch):
         acc = 0.0

@@ -110,6 +110,7 @@ def activation_forward(kind, x, slope=0.01):
     -------
     y : ndarray, shape and dtype of ``x``
     """
+    x = np.ascontiguousarray(x)        # a no-op for C-contiguous input
     t = x.dtype.type
     y = np.empty_like(x)
     xf, yf = x.reshape(-1), y.reshape(-1)
@@ -146,6 +147,9 @@ def activation_backward(kind, dy, x, y, slope=0.01):
     -------
     dx : ndarray, shape and dtype of ``dy``
     """
+    dy = np.ascontiguousarray(dy)
+    x = None if x is None else np.ascontiguousarray(x)
+    y = None if y is None else np.ascontiguousarray(y)
     t = dy.dtype.type
     dx = np.empty_like(dy)
     dyf, dxf = dy.reshape(-1), dx.reshape(-1)

@@ -380,6 +380,7 @@ def im2col(x, kh, kw, stride, padding):
         column ``(oh * Wo + ow) * N + n``.
     """
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    x = np.ascontiguousarray(x)
     return im2col_scratch(x, int(kh), int(kw), sh, sw, ph, pw, True).copy()
 
 
@@ -400,4 +401,5 @@ def col2im(cols, x_shape, kh, kw, stride, padding):
     """
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     shape = tuple(int(s) for s in x_shape)
+    cols = np.ascontiguousarray(cols)
     return col2im_fresh(cols, shape, int(kh), int(kw), sh, sw, ph, pw, True)
