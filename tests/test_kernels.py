@@ -11,13 +11,13 @@ normwise relative error ``max|a - e| / max|e| <= 1e-4``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-import contextlib
-import importlib
 
 import npgan.kernels as K
 from npgan.kernels import reference as R
@@ -162,7 +162,8 @@ class TestReferenceGrounding:
         x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
         r = rng.standard_normal(R.conv2d_forward(x, w, b, 2, 1).shape)
         dx, dw, db = R.conv2d_backward(r, x, w, True, 2, 1)
-        f = lambda: float(np.sum(r * R.conv2d_forward(x, w, b, 2, 1)))  # noqa: E731
+        def f():
+            return float(np.sum(r * R.conv2d_forward(x, w, b, 2, 1)))
         for got, arr in ((dx, x), (dw, w), (db, b)):
             np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-6, atol=1e-7)
 
@@ -171,7 +172,8 @@ class TestReferenceGrounding:
         x, w, b = rng.standard_normal((2, 2, 3, 2)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(3)
         r = rng.standard_normal(R.conv_transpose2d_forward(x, w, b, 2, 1, 1).shape)
         dx, dw, db = R.conv_transpose2d_backward(r, x, w, True, 2, 1, 1)
-        f = lambda: float(np.sum(r * R.conv_transpose2d_forward(x, w, b, 2, 1, 1)))  # noqa: E731
+        def f():
+            return float(np.sum(r * R.conv_transpose2d_forward(x, w, b, 2, 1, 1)))
         for got, arr in ((dx, x), (dw, w), (db, b)):
             np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-6, atol=1e-7)
 
@@ -184,7 +186,8 @@ class TestReferenceGrounding:
         gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
         rm, rv = rng.standard_normal(c), rng.random(c) + 0.5
         r = rng.standard_normal(shape)
-        f = lambda: float(np.sum(r * R.batchnorm_forward(x, gamma, beta, 1e-5, training, rm, rv)[0]))  # noqa: E731
+        def f():
+            return float(np.sum(r * R.batchnorm_forward(x, gamma, beta, 1e-5, training, rm, rv)[0]))
         dx, dg, db = R.batchnorm_backward(r, x, gamma, 1e-5, training, rm, rv)
         for got, arr in ((dx, x), (dg, gamma), (db, beta)):
             np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-5, atol=1e-7)
@@ -201,7 +204,8 @@ class TestReferenceGrounding:
     def test_activation_backward_matches_finite_differences(self, kind):
         x = np.array([-2.5, -0.3, 0.4, 1.7, 3.0])
         r = np.array([0.3, -1.2, 0.7, 2.0, -0.5])
-        f = lambda: float(np.sum(r * R.activation_forward(kind, x, 0.2)))  # noqa: E731
+        def f():
+            return float(np.sum(r * R.activation_forward(kind, x, 0.2)))
         np.testing.assert_allclose(R.activation_backward(kind, r, x, 0.2), numerical_grad(f, x),
                                    rtol=1e-6, atol=1e-9)
 
