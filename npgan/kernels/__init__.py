@@ -31,6 +31,13 @@ check them with :mod:`npgan._checks`). The contract a caller must meet:
 Invalid input gives wrong results or an exception from deep inside numba,
 not a helpful error message.
 
+Performance notes (details in the module docstrings): convolutions are one
+BLAS GEMM per product over the whole batch, with an im2col column ordering
+picked per layer by a measured cost model (:mod:`.im2col`); intermediates
+live in reused per-thread work buffers (:func:`clear_scratch` frees them);
+all numba kernels are serial, because on a 2-core machine parallel regions
+lose to OpenBLAS's spinning threads and to other processes.
+
 Each kernel has a slow, obviously correct NumPy counterpart in
 :mod:`npgan.kernels.reference`, which the tests use as ground truth.
 Compilation options live in :mod:`npgan.kernels._jit` (``cache=True``: only
@@ -46,6 +53,7 @@ from .conv import (
     conv_transpose_output_size,
 )
 from .elementwise import KINDS, activation_backward, activation_forward
+from ._scratch import clear_scratch
 from .im2col import col2im, conv_output_size, im2col
 
 __all__ = [
@@ -54,6 +62,7 @@ __all__ = [
     "activation_forward",
     "batchnorm_backward",
     "batchnorm_forward",
+    "clear_scratch",
     "col2im",
     "conv2d_backward",
     "conv2d_forward",

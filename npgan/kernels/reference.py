@@ -8,8 +8,13 @@ computations are done in float64; results are returned in float64.
 
 Stride, padding and output padding are ``(h, w)`` pairs or ints.
 
-:func:`conv2d_im2col_numpy` is different: it is what a NumPy-only user would
-write (stride tricks + one matmul); the benchmark uses it as the baseline.
+The functions at the end (``*_numpy``: :func:`im2col_numpy`,
+:func:`conv2d_numpy`, :func:`conv2d_backward_numpy`,
+:func:`conv_transpose2d_numpy`, :func:`conv_transpose2d_backward_numpy`) are
+different: they are what a NumPy-only user would write (``as_strided``
+im2col, one matmul per product, strided ``+=`` col2im), work in the input
+dtype, and serve as the baseline of ``benchmarks/bench_kernels.py``. They
+are tested against the references above too.
 """
 
 from __future__ import annotations
