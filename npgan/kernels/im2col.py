@@ -21,7 +21,7 @@ same column ordering as ``cols``. Two orderings are implemented:
   vectorises; but converting activations between NCHW and channel-major is
   a real transpose (~0.4 ns per element here).
 - **batch-outer** ``col = (n * Ho + oh) * Wo + ow``. NCHW <-> channel-major
-  is then a copy of contiguous ``L``-element runs (~0.05 ns/element), but
+  is then a copy of contiguous ``L``-element runs (~0.08 ns/element), but
   im2col works on runs of only ``Wo`` elements (3-14 for the MNIST nets),
   where loop overhead dominates.
 
@@ -292,13 +292,13 @@ def batch_inner_is_faster(n, c_in, h, w, c_out, ho, wo, kh, kw):
     ``(c_in, h, w)`` is the image side of im2col, ``(c_out, ho, wo)`` the
     GEMM side. Per-element costs in ns, measured on the 2-core development
     machine (float32, batch 128): transpose 0.4, batch-inner im2col copy
-    0.15, batch-outer layout copy 0.05, batch-outer im2col ``0.1 + 3 / wo``
+    0.15, batch-outer layout copy 0.08, batch-outer im2col ``0.1 + 3 / wo``
     (runs of ``wo`` elements). Only which side is larger matters.
     """
     acts = n * (c_in * h * w + c_out * ho * wo)
     cols = n * c_in * kh * kw * ho * wo
     inner = 0.4 * acts + 0.15 * cols
-    outer = 0.05 * acts + (0.1 + 3.0 / max(wo, 1)) * cols
+    outer = 0.08 * acts + (0.1 + 3.0 / max(wo, 1)) * cols
     return inner < outer
 
 
