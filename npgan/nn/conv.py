@@ -34,7 +34,24 @@ def _fmt(p: tuple[int, int]) -> str:
     return str(p[0]) if p[0] == p[1] else str(p)
 
 
-class Conv2d(Module):
+class _ConvBackward(Module):
+    """The backward pass shared by Conv2d and ConvTranspose2d; ``_kernel_backward`` picks the kernel."""
+
+    _kernel_backward = None
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Accumulate weight/bias gradients; return dx (N, C_in, H, W) (None if ``need_dx`` is False)."""
+        ctx, out_shape = self._pending_cache()
+        check_dy(dy, out_shape, self.dtype, type(self).__name__)
+        self._clear_cache()
+        dx, dw, db = type(self)._kernel_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx))
+        self.grads["weight"] += dw
+        if "bias" in self.grads:
+            self.grads["bias"] += db
+        return dx
+
+
+class Conv2d(_ConvBackward):
     """2-D cross-correlation, as PyTorch's ``Conv2d`` (no dilation, no groups).
 
     Parameters
@@ -57,6 +74,8 @@ class Conv2d(Module):
     ``weight`` (C_out, C_in, kH, kW), ``bias`` (C_out,);
     input (N, C_in, H, W) -> output (N, C_out, Ho, Wo) with ``Ho = (H + 2 pH - kH) // sH + 1``.
     """
+
+    _kernel_backward = staticmethod(conv2d_backward)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, *, rng: np.random.Generator, dtype=np.float32,
@@ -95,16 +114,6 @@ class Conv2d(Module):
         self._save_for_backward((ctx, y.shape))
         return y
 
-    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Accumulate weight/bias gradients; return dx (N, C_in, H, W) (None if ``need_dx`` is False)."""
-        ctx, out_shape = self._pending_cache()
-        check_dy(dy, out_shape, self.dtype, "Conv2d")
-        self._clear_cache()
-        dx, dw, db = conv2d_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx))
-        self.grads["weight"] += dw
-        if "bias" in self.grads:
-            self.grads["bias"] += db
-        return dx
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={_fmt(self.kernel_size)}, "
@@ -112,7 +121,7 @@ class Conv2d(Module):
                 f"bias={'bias' in self.params}, dtype={self.dtype.name}")
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_ConvBackward):
     """2-D transposed convolution (the adjoint of :class:`Conv2d`), as PyTorch's ``ConvTranspose2d``.
 
     Parameters
@@ -136,6 +145,8 @@ class ConvTranspose2d(Module):
     ``weight`` (C_in, C_out, kH, kW) as in PyTorch, ``bias`` (C_out,);
     input (N, C_in, H, W) -> output (N, C_out, Ho, Wo) with ``Ho = (H - 1) sH - 2 pH + kH + opH``.
     """
+
+    _kernel_backward = staticmethod(conv_transpose2d_backward)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, bias: bool = True, *, rng: np.random.Generator, dtype=np.float32,
@@ -178,16 +189,6 @@ class ConvTranspose2d(Module):
         self._save_for_backward((ctx, y.shape))
         return y
 
-    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Accumulate weight/bias gradients; return dx (N, C_in, H, W) (None if ``need_dx`` is False)."""
-        ctx, out_shape = self._pending_cache()
-        check_dy(dy, out_shape, self.dtype, "ConvTranspose2d")
-        self._clear_cache()
-        dx, dw, db = conv_transpose2d_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx))
-        self.grads["weight"] += dw
-        if "bias" in self.grads:
-            self.grads["bias"] += db
-        return dx
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={_fmt(self.kernel_size)}, "
