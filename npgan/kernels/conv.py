@@ -57,21 +57,8 @@ def _batch_inner(n, c_img, h, w, c_gemm, ho, wo, kh, kw):
 
 
 class ConvCtx:
-    """What :func:`conv2d_backward` needs: references to ``x`` and ``w``, and the geometry."""
-
-    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner")
-
-    def __init__(self, x, w, stride, padding, has_bias, inner):
-        self.x = x
-        self.w = w
-        self.stride = stride
-        self.padding = padding
-        self.has_bias = has_bias
-        self.inner = inner
-
-
-class ConvTransposeCtx:
-    """What :func:`conv_transpose2d_backward` needs: references to ``x`` and ``w``, the geometry."""
+    """What the conv and conv-transpose backward passes need: references to ``x`` and ``w``
+    (not copies: do not modify them between forward and backward) and the geometry."""
 
     __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner")
 
@@ -178,7 +165,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     Returns
     -------
     y : ndarray, shape (N, C_out, Ho, Wo), ``Ho = (H-1) s - 2 p + kH + output_padding``
-    ctx : ConvTransposeCtx
+    ctx : ConvCtx
         Opaque; pass to :func:`conv_transpose2d_backward`. Holds references to ``x`` and ``w``.
     """
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
@@ -192,7 +179,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     x_cm, _ = to_channel_major(x, False, "gemm", inner)      # (C_in, N*H*W)
     cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, N*H*W)
     y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, inner, bias=b)
-    return y, ConvTransposeCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
 
 
 def conv_transpose2d_backward(dy, ctx, need_dx=True):
@@ -201,7 +188,7 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     Parameters
     ----------
     dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous
-    ctx : ConvTransposeCtx
+    ctx : ConvCtx
     need_dx : bool
         Skip the input gradient (one GEMM and a layout pass) when False.
 
