@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from npgan._checks import check_generator, check_int
+from npgan.distributions import Categorical, Uniform
 from npgan.info import categorical_entropy, product_entropy, uniform_entropy
 
 
@@ -93,11 +94,14 @@ class LatentSpec:
         """
         n = check_int(n, "n", minimum=1)
         check_generator(rng)
-        z = rng.uniform(-1.0, 1.0, size=(n, self.noise_dim)).astype(dtype)
-        cat = np.stack([rng.integers(0, k, size=n) for k in self.categorical], axis=1) \
-            if self.categorical else np.zeros((n, 0), dtype=np.int64)
-        cont = rng.uniform(-1.0, 1.0, size=(n, self.continuous)).astype(dtype)
-        return z, cat.astype(np.int64), cont
+        # The priors come from npgan.distributions; an empty block draws nothing from `rng`.
+        z = (Uniform(-1.0, 1.0, self.noise_dim, dtype=dtype).sample(n, rng) if self.noise_dim
+             else np.zeros((n, 0), dtype=dtype))
+        cat = (np.stack([Categorical(k).sample(n, rng) for k in self.categorical], axis=1)
+               if self.categorical else np.zeros((n, 0), dtype=np.int64))
+        cont = (Uniform(-1.0, 1.0, self.continuous, dtype=dtype).sample(n, rng) if self.continuous
+                else np.zeros((n, 0), dtype=dtype))
+        return z, cat, cont
 
     def assemble(self, z: np.ndarray, cat: np.ndarray, cont: np.ndarray, dtype=np.float32) -> np.ndarray:
         """Concatenate noise, one-hot categorical codes and continuous codes into G's input.
