@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from npgan import optim
 from npgan.distributions import categorical_log_q, gaussian_log_q
@@ -54,10 +55,8 @@ class StepStats:
 
 
 def _sigmoid_mean(logits: np.ndarray) -> float:
-    # mean of sigmoid(logit) computed without overflow for large |logit|
-    z = logits.astype(np.float64)
-    return float(np.mean(np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))),
-                                  np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))))
+    """Mean of D(x) = sigmoid(logit); scipy's expit does not overflow for large |logit|."""
+    return float(np.mean(expit(logits.astype(np.float64))))
 
 
 class InfoGANTrainer:
