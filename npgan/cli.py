@@ -23,6 +23,9 @@ RECIPES = {
     "paper": dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1),
     # The original TensorFlow code's MNIST run: std fixed to 1, lambda 1 for every code, lReLU 0.01.
     "code": dict(q_std="fixed", lambda_cont=1.0, leaky_slope=0.01),
+    # npgan's improvement: the paper's recipe plus a real-data consistency term on Q's categories
+    # (npgan.train.consistency), which makes the categories follow the digits.
+    "npgan": dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=1.0),
 }
 DATASETS = ("synthetic", "mnist")
 
@@ -93,7 +96,8 @@ def cmd_train(args) -> int:
         raise CLIError(f"{out} already holds a run; use --resume to continue it, --overwrite to start "
                        "again, or another --out")
     recipe = dict(RECIPES[args.recipe])
-    for key in ("q_std", "lambda_cont", "leaky_slope"):
+    recipe.setdefault("consistency", 0.0)
+    for key in ("q_std", "lambda_cont", "leaky_slope", "consistency"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     try:
@@ -284,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "std 1, lambda_cont 1, lReLU 0.01")
     t.add_argument("--lambda-cat", type=_nonneg_float, default=1.0, help="weight of the categorical L_I")
     t.add_argument("--lambda-cont", type=_nonneg_float, default=None, help="weight of the continuous L_I")
+    t.add_argument("--consistency", type=_nonneg_float, default=None,
+                   help="weight of the real-data consistency term (npgan recipe: 1; paper/code: 0)")
     t.add_argument("--q-std", choices=("learned", "fixed"), default=None)
     t.add_argument("--leaky-slope", type=_nonneg_float, default=None)
     t.add_argument("--lr-d", type=_positive_float, default=2e-4)

@@ -348,3 +348,27 @@ def conv_transpose2d_backward_numpy(dy, x_cm, x_shape, w, stride, padding):
     db = dy.sum(axis=(0, 2, 3))
     dx = (w.reshape(c_in, -1) @ cols).reshape(c_in, n, h, wd).transpose(1, 0, 2, 3)
     return np.ascontiguousarray(dx), dw, db
+
+
+def affine_warp(images, mats):
+    """Reference for :func:`npgan.kernels.warp.affine_warp`: pixel by pixel, float64.
+
+    ``out[s, r, c]`` is the bilinear interpolation of ``images[s]`` (zero outside) at the source
+    position ``mats[s] @ (r, c, 1)`` in (row, column) pixel units.
+    """
+    images = _f64(images)
+    n, h, w = images.shape
+    out = np.zeros_like(images)
+
+    def pixel(s, i, j):
+        return images[s, i, j] if 0 <= i < h and 0 <= j < w else 0.0
+
+    for s in range(n):
+        for r in range(h):
+            for c in range(w):
+                sr, sc = mats[s] @ np.array([r, c, 1.0])
+                r0, c0 = int(np.floor(sr)), int(np.floor(sc))
+                fr, fc = sr - r0, sc - c0
+                out[s, r, c] = ((1 - fr) * (1 - fc) * pixel(s, r0, c0) + (1 - fr) * fc * pixel(s, r0, c0 + 1)
+                                + fr * (1 - fc) * pixel(s, r0 + 1, c0) + fr * fc * pixel(s, r0 + 1, c0 + 1))
+    return out

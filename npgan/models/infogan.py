@@ -44,6 +44,8 @@ class InfoGANConfig:
     ``lambda_cat`` weighs the categorical part of L_I, ``lambda_cont`` the continuous part.
     ``gan_baseline=True`` turns the information term off for G and the D trunk (lambda = 0):
     Q is then trained only as a probe on detached trunk features, so L_I can still be plotted.
+    ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
+    the paper and the original code).
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -52,6 +54,7 @@ class InfoGANConfig:
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
     gan_baseline: bool = False
+    consistency: float = 0.0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -69,6 +72,7 @@ class InfoGANConfig:
             raise ValueError(f"`q_std` must be one of {Q_STD_CHOICES}, got {self.q_std!r}")
         self.lambda_cat = check_real(self.lambda_cat, "lambda_cat", minimum=0.0)
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
+        self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
         self.lr_d = check_real(self.lr_d, "lr_d", minimum=0.0, strict_min=True)
         self.lr_g = check_real(self.lr_g, "lr_g", minimum=0.0, strict_min=True)
         self.beta1 = check_real(self.beta1, "beta1", minimum=0.0, maximum=0.999999)

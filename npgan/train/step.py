@@ -9,6 +9,9 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
 - G step (a fresh latent sample): ``G_loss = -E[log D(G(z, c))] - lambda * L_I`` (non-saturating),
   minimised over G only. The information term's gradient reaches G *through* the Q head and the
   shared trunk (a known bug of some re-implementations is to stop it there).
+- npgan's real-data consistency term (``consistency > 0``, off in the paper's and the code's
+  recipes): in the D step, Q's categories on real images and on distorted copies are made to agree
+  and stay balanced (:mod:`npgan.train.consistency`); it trains the trunk and the Q head only.
 - GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
   step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
   plotted for a regular GAN too (the paper's Figure 1).
@@ -21,13 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_softmax
 
 from npgan import optim
+from npgan.augment import Distortion
 from npgan.distributions import categorical_log_q, gaussian_log_q
 from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.nn import losses
+from npgan.train.consistency import paired_assignment_mi
 
 
 @dataclass
@@ -36,7 +41,8 @@ class StepStats:
 
     ``li_cat`` is the categorical part of the lower bound L_I in nats (at most H(c_cat) = ln 10 for
     MNIST; Figure 1), ``li_cont`` the continuous part (a differential-entropy bound, may be < 0).
-    ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch.
+    ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch. ``iic`` is the
+    real-data consistency objective I(c; c') in nats (0 when the term is off).
     """
 
     d_loss: float
@@ -45,10 +51,11 @@ class StepStats:
     li_cont: float
     d_real: float
     d_fake: float
+    iic: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(d_loss=self.d_loss, g_loss=self.g_loss, li_cat=self.li_cat, li_cont=self.li_cont,
-                    d_real=self.d_real, d_fake=self.d_fake)
+                    d_real=self.d_real, d_fake=self.d_fake, iic=self.iic)
 
     def finite(self) -> bool:
         return all(np.isfinite(v) for v in self.as_dict().values())
@@ -80,6 +87,7 @@ class InfoGANTrainer:
         self.opt_g = optim.Adam([nets.G], lr=cfg.lr_g, betas=betas)
         self.h_cat = cfg.latent.categorical_entropy()
         self.h_cont = cfg.latent.continuous_entropy()
+        self.distortion = Distortion()
 
     # ------------------------------------------------------------- helpers
     def sample_fake(self, n: int):
@@ -132,6 +140,34 @@ class InfoGANTrainer:
             li_cont = mi_lower_bound(log_q, self.h_cont)
         return float(li_cat), float(li_cont), dq_cat, dq_cont
 
+    def consistency_terms(self, q_real: np.ndarray, q_aug: np.ndarray):
+        """IIC's I(c; c') for each categorical code between real and distorted images, summed.
+
+        Returns the objective in nats and the gradient of ``-I`` with respect to ``q_aug``
+        (the real side is the fixed target).
+        """
+        dq = np.zeros_like(q_aug)
+        if not (np.all(np.isfinite(q_real)) and np.all(np.isfinite(q_aug))):
+            return float("nan"), dq
+        total, offset = 0.0, 0
+        for k in self.config.latent.categorical:
+            target = log_softmax(q_real[:, offset: offset + k].astype(np.float64), axis=1)
+            mi, dlogits = paired_assignment_mi(target, q_aug[:, offset: offset + k])
+            total += mi
+            dq[:, offset: offset + k] = dlogits
+            offset += k
+        return total, dq
+
+    def _real_consistency(self, x_real: np.ndarray, q_real: np.ndarray) -> float:
+        """Forward/backward a distorted copy of the real batch through the trunk and Q head."""
+        nets = self.nets
+        x_aug = self.distortion(x_real, self.rng)
+        q_aug = nets.q_head(nets.trunk(x_aug))
+        iic, dq = self.consistency_terms(q_real, q_aug)
+        dq *= self.config.consistency
+        nets.trunk.backward(nets.q_head.backward(dq))
+        return iic
+
     def _weighted(self, dq_cat, dq_cont, lam_cat: float, lam_cont: float):
         dq = dq_cat * lam_cat
         dq += dq_cont * lam_cont
@@ -139,7 +175,7 @@ class InfoGANTrainer:
 
     # --------------------------------------------------------------- steps
     def d_step(self, x_real: np.ndarray):
-        """One discriminator (and Q) update. Returns (d_loss, li_cat, li_cont, d_real, d_fake)."""
+        """One discriminator (and Q) update. Returns (d_loss, li_cat, li_cont, d_real, d_fake, iic)."""
         nets, cfg = self.nets, self.config
         nets.train()
         self.opt_d.zero_grad()
@@ -148,8 +184,11 @@ class InfoGANTrainer:
         h = nets.trunk(x_real)
         logit = nets.d_head(h)
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
+        use_iic = cfg.consistency > 0 and not cfg.gan_baseline
+        q_real = nets.q_head(h).copy() if use_iic else None  # target only: no backward
         nets.trunk.backward(nets.d_head.backward(dlogit))
         d_real = _sigmoid_mean(logit)
+        iic = self._real_consistency(x_real, q_real) if use_iic else 0.0
         # fake batch (G's output is a constant here: nothing flows back into G)
         x_fake, cat, cont = self.sample_fake(n)
         h = nets.trunk(x_fake)
@@ -167,8 +206,8 @@ class InfoGANTrainer:
         self.opt_d.step()
         d_loss = loss_real + loss_fake
         if not cfg.gan_baseline:
-            d_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
-        return d_loss, li_cat, li_cont, d_real, _sigmoid_mean(logit)
+            d_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + cfg.consistency * iic
+        return d_loss, li_cat, li_cont, d_real, _sigmoid_mean(logit), iic
 
     def g_step(self, n: int) -> float:
         """One generator update on a fresh latent sample. Returns G's loss."""
@@ -193,10 +232,10 @@ class InfoGANTrainer:
 
     def update(self, x_real: np.ndarray) -> StepStats:
         """One D step then one G step (the original code's schedule)."""
-        d_loss, li_cat, li_cont, d_real, d_fake = self.d_step(x_real)
+        d_loss, li_cat, li_cont, d_real, d_fake, iic = self.d_step(x_real)
         g_loss = self.g_step(x_real.shape[0])
         return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
-                         li_cont=float(li_cont), d_real=d_real, d_fake=d_fake)
+                         li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic))
 
     # --------------------------------------------------------------- state
     def state(self) -> dict:

@@ -1,0 +1,104 @@
+"""Random small affine distortions of image batches (for the real-data consistency term).
+
+The improved recipe (:mod:`npgan.train.consistency`) asks Q to give a real image and a slightly
+distorted copy of it the same category. The distortions are the ones that should not change a
+digit's class: a small rotation, horizontal and vertical scaling, shear and a shift of a pixel or
+two. Each image gets its own random transform, drawn from the passed-in generator.
+
+The warp is a numba kernel (:func:`npgan.kernels.warp.affine_warp`, bilinear, zero outside the
+image); this module validates and builds the transforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from npgan._checks import check_float_array, check_generator, check_real
+from npgan.kernels.warp import affine_warp as _affine_warp_kernel
+
+
+def affine_warp(images: np.ndarray, mats: np.ndarray) -> np.ndarray:
+    """Warp each image by its own affine map (bilinear, zero outside).
+
+    Parameters
+    ----------
+    images : float32 or float64 array, shape (N, H, W) or (N, 1, H, W)
+    mats : array, shape (N, 2, 3)
+        For output pixel (row r, column c) of image s the source position is
+        ``mats[s] @ (r, c, 1)`` in (row, column) pixel units.
+
+    Returns
+    -------
+    ndarray, the shape and dtype of ``images``
+    """
+    check_float_array(images, "images")
+    if images.ndim == 4:
+        if images.shape[1] != 1:
+            raise ValueError(f"`images` must have one channel, got shape {images.shape}")
+        flat = images.reshape(images.shape[0], images.shape[2], images.shape[3])
+    elif images.ndim == 3:
+        flat = images
+    else:
+        raise ValueError(f"`images` must have shape (N, H, W) or (N, 1, H, W), got {images.shape}")
+    mats = np.asarray(mats, dtype=np.float64)
+    if mats.shape != (images.shape[0], 2, 3):
+        raise ValueError(f"`mats` must have shape ({images.shape[0]}, 2, 3), got {mats.shape}")
+    if not np.all(np.isfinite(mats)):
+        raise ValueError("`mats` must be finite")
+    out = np.empty_like(flat)
+    _affine_warp_kernel(np.ascontiguousarray(flat), np.ascontiguousarray(mats), out)
+    return out.reshape(images.shape)
+
+
+@dataclass(frozen=True)
+class Distortion:
+    """Ranges of the random distortions (each drawn uniformly and independently per image).
+
+    ``rotation`` in degrees (±), ``scale_x``/``scale_y`` as (low, high) factors, ``shear`` (±,
+    horizontal shift per row, relative), ``shift`` in pixels (±, each axis).
+    """
+
+    rotation: float = 15.0
+    scale_x: tuple[float, float] = (0.8, 1.2)
+    scale_y: tuple[float, float] = (0.9, 1.1)
+    shear: float = 0.15
+    shift: float = 2.0
+
+    def __post_init__(self):
+        check_real(self.rotation, "rotation", minimum=0.0, maximum=180.0)
+        check_real(self.shear, "shear", minimum=0.0, maximum=1.0)
+        check_real(self.shift, "shift", minimum=0.0)
+        for name in ("scale_x", "scale_y"):
+            lo, hi = (check_real(v, name, minimum=0.0, strict_min=True) for v in getattr(self, name))
+            if lo > hi:
+                raise ValueError(f"`{name}` must be (low, high) with low <= high, got {getattr(self, name)}")
+
+    def matrices(self, n: int, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+        """``n`` inverse maps (output pixel -> source pixel), shape (n, 2, 3), about the image centre."""
+        check_generator(rng, "rng")
+        theta = np.deg2rad(rng.uniform(-self.rotation, self.rotation, n))
+        sx = rng.uniform(*self.scale_x, n)
+        sy = rng.uniform(*self.scale_y, n)
+        sh = rng.uniform(-self.shear, self.shear, n)
+        t = rng.uniform(-self.shift, self.shift, (n, 2))
+        cos, sin = np.cos(theta), np.sin(theta)
+        # forward map in (x = column, y = row) about the centre: rotate @ shear @ scale
+        fwd = np.empty((n, 2, 2))
+        fwd[:, 0, 0] = cos * sx
+        fwd[:, 0, 1] = (cos * sh - sin) * sy
+        fwd[:, 1, 0] = sin * sx
+        fwd[:, 1, 1] = (sin * sh + cos) * sy
+        inv_xy = np.linalg.inv(fwd)
+        # to (row, column) order: swap both axes
+        inv = inv_xy[:, ::-1, ::-1]
+        centre = np.array([(size[0] - 1) / 2.0, (size[1] - 1) / 2.0])
+        # source = centre + inv @ (p - centre - t)
+        offset = centre - np.einsum("nij,nj->ni", inv, centre + t)
+        return np.concatenate([inv, offset[:, :, None]], axis=2)
+
+    def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A randomly distorted copy of ``images`` (N, 1, H, W) or (N, H, W)."""
+        check_float_array(images, "images")
+        return affine_warp(images, self.matrices(images.shape[0], rng, images.shape[-2:]))
