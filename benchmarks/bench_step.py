@@ -148,6 +148,25 @@ def _blas_threads(n: int | None = None) -> int | None:
     return None
 
 
+def _openblas_corename() -> str | None:
+    """The kernel family OpenBLAS chose at load (``OPENBLAS_CORETYPE`` overrides its CPU detection)."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {ln.split()[-1] for ln in f if "openblas" in ln.lower() and ln.split()[-1].startswith("/")}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
+
+
 def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # KiB on Linux
 
@@ -177,7 +196,7 @@ def _gemms(mod, x_shape, y_shape):
 
 
 def _flops(mkn) -> int:
-    m, k, n = mkn
+    m, k, n = tuple(mkn)
     return 2 * m * k * n
 
 
@@ -266,7 +285,7 @@ class _Instrument:
                     self._wrap_layer(mod, f"{net_name}.{sub}" if sub else net_name, is_leaf=True)
 
     def _wrap_layer(self, mod, key: str, is_leaf: bool) -> None:
-        rec = self.layers.setdefault(key, {"leaf": is_leaf, "desc": type(mod).__name__, "gemms": None})
+        rec = self.layers.setdefault(key, {"leaf": is_leaf, "desc": type(mod).__name__, "type": type(mod).__name__})
         fwd, bwd = mod.forward, mod.backward
         last = {}
         acc = self.step_layer
@@ -343,7 +362,7 @@ def _summarise_instrumented(inst: _Instrument, n_steps: int) -> dict:
         gflop = (med.get("fwd_flops", 0.0) + med.get("bwd_flops", 0.0)) / 1e9
         fwd_calls = med.get("fwd_calls", 0.0)
         layers[key] = {
-            "desc": rec["desc"], "leaf": rec["leaf"],
+            "desc": rec["desc"], "type": rec["type"], "leaf": rec["leaf"],
             "fwd_calls": fwd_calls, "bwd_calls": med.get("bwd_calls", 0.0),
             "fwd_ms": fwd_ms, "bwd_ms": bwd_ms,
             "fwd_gflop": med.get("fwd_flops", 0.0) / 1e9, "bwd_gflop": med.get("bwd_flops", 0.0) / 1e9,
@@ -352,6 +371,26 @@ def _summarise_instrumented(inst: _Instrument, n_steps: int) -> dict:
             "gemms": [[kind, m, k, n, c] for (kind, m, k, n), c in sorted(gemm_counts.items())],
         }
     return {"instrumented_step_ms": _stats_ms(totals), "phases": phases, "pieces": pieces, "layers": layers}
+
+
+def _time_split(r: dict) -> dict:
+    """Where an instrumented step's time goes: weight layers, batch norm, activations, Adam, the rest."""
+    split = Counter()
+    for rec in r["layers"].values():
+        if not rec["leaf"]:
+            continue
+        ms = rec["fwd_ms"] + rec["bwd_ms"]
+        if rec["gemms"]:
+            split["weight layers"] += ms
+        elif "BatchNorm" in rec["type"]:
+            split["batch norm"] += ms
+        elif rec["type"] in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh"):
+            split["activations"] += ms
+        else:
+            split["other layers"] += ms
+    split["Adam"] = r["phases"]["Adam D"] + r["phases"]["Adam G"]
+    split["rest (losses, sampling, Python)"] = r["instrumented_step_ms"]["median"] - sum(split.values())
+    return dict(split)
 
 
 # ------------------------------------------------------------------------------ npgan timing
@@ -388,6 +427,7 @@ def measure_npgan(batch: int, warmup: int, steps: int, breakdown_steps: int) -> 
     out = {"step_ms": _stats_ms(step_s)}
     out.update(_summarise_instrumented(inst, breakdown_steps))
     out["gflop"] = sum(r["fwd_gflop"] + r["bwd_gflop"] for r in out["layers"].values() if r["leaf"])
+    out["time_split_ms"] = _time_split(out)
     out["gflops"] = out["gflop"] / (out["step_ms"]["median"] / 1e3)
     return out
 
@@ -537,7 +577,9 @@ def _torch_top_ops(m, x, n_steps: int, top: int = 15) -> list[dict]:
 def run_measure(threads: int, args) -> dict:
     """Everything measured at one thread count (runs in the child process that has its env set)."""
     t_start = time.perf_counter()
-    out = {"threads": threads, "env": {k: os.environ.get(k) for k in (*_THREAD_VARS, "NUMBA_NUM_THREADS")},
+    out = {"threads": threads,
+           "env": {k: os.environ.get(k) for k in (*_THREAD_VARS, "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE")},
+           "openblas_core": _openblas_corename(),
            "loadavg_start": list(os.getloadavg())}
     out["blas_threads"] = _blas_threads(threads if args.in_process else None)
     batches = args.batch_sizes
@@ -561,6 +603,9 @@ def run_measure(threads: int, args) -> dict:
     for r in out["npgan"].values():
         _gemm_only_ms(r["layers"], out["sgemm"])
         r["gemm_only_ms"] = sum(rec.get("gemm_only_ms", 0.0) for rec in r["layers"].values() if rec["leaf"])
+        split = r["time_split_ms"]
+        split["weight layers: GEMM-only"] = min(r["gemm_only_ms"], split["weight layers"])
+        split["weight layers: beyond GEMM"] = split["weight layers"] - split["weight layers: GEMM-only"]
     if args.no_torch:
         out["torch"] = {"skipped": "--no-torch given: comparison skipped"}
     else:
@@ -602,8 +647,13 @@ def run_first_run(batch: int) -> dict:
 
 
 # ------------------------------------------------------------------------------- parent side
-def _thread_env(threads: int) -> dict:
+def _thread_env(threads: int, coretype: str | None = None) -> dict:
+    """The environment of a child: thread counts, and OPENBLAS_CORETYPE when given ("" unsets it)."""
     env = dict(os.environ)
+    if coretype == "":
+        env.pop("OPENBLAS_CORETYPE", None)
+    elif coretype is not None:
+        env["OPENBLAS_CORETYPE"] = coretype
     for k in _THREAD_VARS:
         env[k] = str(threads)
     env["NUMBA_NUM_THREADS"] = str(max(1, min(threads, os.cpu_count() or 1)))
@@ -634,7 +684,7 @@ def _first_runs(args) -> dict:
     kinds = ["warm"] + ([] if args.no_cold_compile else ["cold"])
     for kind in kinds:
         _log(f"numba first run, {kind} cache (fresh process, batch {batch})")
-        env = _thread_env(threads)
+        env = _thread_env(threads, args.openblas_coretype)
         tmp = None
         if kind == "cold":
             tmp = tempfile.TemporaryDirectory(prefix="bench_step_numba_")
@@ -682,13 +732,24 @@ def print_report(res: dict) -> None:
       f"instrumented steps; float32; FLOPs = GEMM work only (2*M*K*N per forward/weight-grad/input-grad GEMM)")
     runs = res["runs"]
     for t, r in runs.items():
-        p(f"threads={t}: OpenBLAS threads {r.get('blas_threads')}, NUMBA_NUM_THREADS {r['env'].get('NUMBA_NUM_THREADS')}; "
+        p(f"threads={t}: OpenBLAS threads {r.get('blas_threads')}, kernels {r.get('openblas_core')} "
+          f"(OPENBLAS_CORETYPE={r['env'].get('OPENBLAS_CORETYPE')}), NUMBA_NUM_THREADS {r['env'].get('NUMBA_NUM_THREADS')}; "
           f"load average (1 min) {r['loadavg_start'][0]:.2f} at start, {r['loadavg_end'][0]:.2f} at end"
           f"{'  (busy machine: timings are noisy)' if r['loadavg_start'][0] > 0.5 else ''}")
     p("\nSGEMM (NumPy float32 matmul, square)")
     for t, r in runs.items():
         s = r["sgemm"]
         p(f"  threads={t}: {s['square']}^3: {s['square_gflops']:.1f} GFLOP/s")
+    b_max = str(max(cfg["batch_sizes"]))
+    uses = defaultdict(list)
+    for key, rec in next(iter(runs.values()))["npgan"][b_max]["layers"].items():
+        for kind, m, k, n, _ in rec["gemms"]:
+            uses["x".join(map(str, (m, k, n)))].append(f"{key} {kind}")
+    p(f"SGEMM at the step's GEMM shapes, batch {b_max} (M x K x N; GFLOP/s per thread count)")
+    p(f"  {'M x K x N':>16}  " + "  ".join(f"{'thr=' + t:>6}" for t in runs) + "   used by")
+    for shape, users in sorted(uses.items(), key=lambda kv: -_flops(map(int, kv[0].split("x")))):
+        rates = "  ".join(f"{r['sgemm']['shapes'][shape]['gflops']:6.1f}" for r in runs.values())
+        p(f"  {shape:>16}  {rates}   {', '.join(users)}")
     p("\nTraining step, ms: median [q1-q3]; GFLOP/s of the GEMM work; %SGEMM = GFLOP/s / square SGEMM's;\n"
       "GEMM-only = the step's GEMMs alone at NumPy's speed for their shapes")
     head = (f"  {'batch':>5} {'thr':>3} | {'npgan ms':>17} {'GFLOP':>6} {'GFLOP/s':>7} {'%SGEMM':>6} {'GEMM-only':>9} | "
@@ -722,6 +783,11 @@ def print_report(res: dict) -> None:
                 p(f"  {ph:<12} {n['phases'][ph]:8.1f} {tv}")
             tot_t = f"{tb['step_ms']['median']:8.1f}" if tb else f"{'-':>8}"
             p(f"  {'step':<12} {n['instrumented_step_ms']['median']:8.1f} {tot_t}   (npgan: instrumented steps)")
+            sp = n["time_split_ms"]
+            p("  npgan's time by kind (ms): " + ", ".join(
+                f"{k} {sp[k]:.1f}" for k in ("weight layers: GEMM-only", "weight layers: beyond GEMM", "batch norm",
+                                              "activations", "other layers", "Adam", "rest (losses, sampling, Python)")
+                if k in sp))
             other = n["phases"]["other"]
             if other > 0.05 * n["instrumented_step_ms"]["median"]:
                 p("  npgan's 'other' time is large; the method timeline's pieces (ms):")
@@ -793,6 +859,9 @@ def _parse(argv):
     ap.add_argument("--in-process", action="store_true",
                     help="measure in this process (thread counts are then labels only) instead of one child "
                          "process per thread count; the first-run checks still use fresh processes")
+    ap.add_argument("--openblas-coretype", metavar="NAME", default=None,
+                    help="set OPENBLAS_CORETYPE in the child processes (e.g. SkylakeX for AVX-512 kernels, "
+                         "Haswell for AVX2; '' unsets it so OpenBLAS detects the CPU); default: inherit")
     ap.add_argument("--json", metavar="OUT", help="write all results to this JSON file")
     ap.add_argument("--quick", action="store_true", help="few steps, small SGEMM (smoke test)")
     ap.add_argument("--_child", choices=["measure", "first-run"], help=argparse.SUPPRESS)
@@ -805,6 +874,8 @@ def _parse(argv):
             setattr(args, name, quick if args.quick else full)
     if min(args.batch_sizes) < 2:
         ap.error(f"--batch-sizes must be >= 2 (batch norm needs a batch), got {args.batch_sizes}")
+    if args.in_process and args.openblas_coretype is not None:
+        ap.error("--openblas-coretype needs child processes (OpenBLAS reads it at load): drop --in-process")
     if min(args.threads) < 1:
         ap.error(f"--threads must be >= 1, got {args.threads}")
     if args.steps < 1 or args.warmup < 0 or args.breakdown_steps < 1 or args.trial_steps < 1 or args.profile_steps < 0:
@@ -833,7 +904,7 @@ def main(argv=None) -> dict:
                     _blas_threads(blas_before)
         else:
             res["runs"][str(t)] = _spawn(["--_child", "measure", "--_threads", str(t), *_forwarded(args)],
-                                         _thread_env(t))
+                                         _thread_env(t, args.openblas_coretype))
     res["first_run"] = _first_runs(args)
     res["wall_s"] = time.perf_counter() - t0
     print_report(res)
