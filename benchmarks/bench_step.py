@@ -23,11 +23,15 @@ Adam count zero, so GFLOP/s reads as "GEMM work per second" (about 44 GFLOP per 
 
 Threads: each thread count runs in its own child process with OPENBLAS/OMP/MKL/NUMBA_NUM_THREADS
 set before NumPy is imported (OpenBLAS reads them at load time) and ``torch.set_num_threads``.
+The report names the kernel family OpenBLAS uses: ``OPENBLAS_CORETYPE`` in the environment overrides
+its CPU detection (``Haswell`` = AVX2 kernels, ``SkylakeX`` = AVX-512), which can halve or double
+NumPy's SGEMM on an AVX-512 CPU; ``--openblas-coretype`` sets it for the children ('' unsets it).
 
 Usage::
 
     python benchmarks/bench_step.py                       # batch 64 and 128, 1 and 2 threads
     python benchmarks/bench_step.py --batch-sizes 128 --threads 2 --json step.json
+    python benchmarks/bench_step.py --openblas-coretype ''   # let OpenBLAS pick its kernels
     python benchmarks/bench_step.py --quick --no-torch    # smoke run
 """
 
@@ -327,7 +331,7 @@ class _Instrument:
         self.undo += [(mod, "forward"), (mod, "backward")]
 
     def end_step(self) -> None:
-        """Fold this step's sums into per-step lists and turn the method timeline into phases."""
+        """Fold this step's per-layer sums into the per-step lists."""
         for key, s in self.step_layer.items():
             for field, v in s.items():
                 self.per_step[key][field].append(v)
@@ -373,15 +377,19 @@ def _summarise_instrumented(inst: _Instrument, n_steps: int) -> dict:
     return {"instrumented_step_ms": _stats_ms(totals), "phases": phases, "pieces": pieces, "layers": layers}
 
 
+#: Kinds of work, for npgan's layers and PyTorch's profiled ops alike.
+KINDS = ("linear layers", "conv layers", "batch norm", "activations", "other layers", "Adam", "rest")
+
+
 def _time_split(r: dict) -> dict:
-    """Where an instrumented step's time goes: weight layers, batch norm, activations, Adam, the rest."""
+    """Where an instrumented step's time goes, by kind (see ``KINDS``); ms per step."""
     split = Counter()
     for rec in r["layers"].values():
         if not rec["leaf"]:
             continue
         ms = rec["fwd_ms"] + rec["bwd_ms"]
         if rec["gemms"]:
-            split["weight layers"] += ms
+            split["conv layers" if "Conv" in rec["type"] else "linear layers"] += ms
         elif "BatchNorm" in rec["type"]:
             split["batch norm"] += ms
         elif rec["type"] in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh"):
@@ -389,8 +397,23 @@ def _time_split(r: dict) -> dict:
         else:
             split["other layers"] += ms
     split["Adam"] = r["phases"]["Adam D"] + r["phases"]["Adam G"]
-    split["rest (losses, sampling, Python)"] = r["instrumented_step_ms"]["median"] - sum(split.values())
+    split["rest"] = r["instrumented_step_ms"]["median"] - sum(split.values())
     return dict(split)
+
+
+def _torch_kind(op: str) -> str:
+    name = op.lower()
+    if "adam" in name or "_foreach" in name:
+        return "Adam"
+    if "conv" in name:
+        return "conv layers"
+    if name in ("aten::mm", "aten::addmm", "aten::bmm", "aten::linear", "aten::matmul"):
+        return "linear layers"
+    if "batch_norm" in name:
+        return "batch norm"
+    if any(a in name for a in ("relu", "sigmoid", "threshold", "clamp_min", "tanh")):
+        return "activations"
+    return "rest"
 
 
 # ------------------------------------------------------------------------------ npgan timing
@@ -558,19 +581,26 @@ def measure_torch(batches, threads: int, warmup: int, steps: int, trial_steps: i
         phases["other"] = max(0.0, 1e3 * float(np.median(step_s)) - sum(phases.values()))
         res = {"trials_ms": trials, "best": best, "step_ms": _stats_ms(step_s), "phases": phases}
         if profile_steps:
-            res["top_ops"] = _torch_top_ops(m, x, profile_steps)
+            res["top_ops"], res["time_split_ms"] = _torch_profile(m, x, profile_steps, res["step_ms"]["median"])
         out["batches"][str(batch)] = res
     return out
 
 
-def _torch_top_ops(m, x, n_steps: int, top: int = 15) -> list[dict]:
+def _torch_profile(m, x, n_steps: int, step_ms: float, top: int = 15) -> tuple[list[dict], dict]:
+    """Top ops by self CPU time (ms per step) and the time by kind, scaled to the unprofiled step."""
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(n_steps):
             m.update(x)
-    rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[:top]
-    return [{"op": e.key, "self_ms": e.self_cpu_time_total / 1e3 / n_steps, "calls": e.count / n_steps}
-            for e in rows]
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    split = Counter()
+    for e in events:
+        split[_torch_kind(e.key)] += e.self_cpu_time_total / 1e3 / n_steps
+    total = sum(split.values())
+    split = {k: v * step_ms / total for k, v in split.items()} if total > 0 else dict(split)
+    rows = [{"op": e.key, "self_ms": e.self_cpu_time_total / 1e3 / n_steps, "calls": e.count / n_steps}
+            for e in events[:top]]
+    return rows, split
 
 
 # ------------------------------------------------------------------------------- child work
@@ -603,9 +633,8 @@ def run_measure(threads: int, args) -> dict:
     for r in out["npgan"].values():
         _gemm_only_ms(r["layers"], out["sgemm"])
         r["gemm_only_ms"] = sum(rec.get("gemm_only_ms", 0.0) for rec in r["layers"].values() if rec["leaf"])
-        split = r["time_split_ms"]
-        split["weight layers: GEMM-only"] = min(r["gemm_only_ms"], split["weight layers"])
-        split["weight layers: beyond GEMM"] = split["weight layers"] - split["weight layers: GEMM-only"]
+        weights = r["time_split_ms"].get("linear layers", 0.0) + r["time_split_ms"].get("conv layers", 0.0)
+        r["beyond_gemm_ms"] = weights - r["gemm_only_ms"]
     if args.no_torch:
         out["torch"] = {"skipped": "--no-torch given: comparison skipped"}
     else:
@@ -733,7 +762,8 @@ def print_report(res: dict) -> None:
     runs = res["runs"]
     for t, r in runs.items():
         p(f"threads={t}: OpenBLAS threads {r.get('blas_threads')}, kernels {r.get('openblas_core')} "
-          f"(OPENBLAS_CORETYPE={r['env'].get('OPENBLAS_CORETYPE')}), NUMBA_NUM_THREADS {r['env'].get('NUMBA_NUM_THREADS')}; "
+          f"(OPENBLAS_CORETYPE={r['env'].get('OPENBLAS_CORETYPE')}), "
+          f"NUMBA_NUM_THREADS {r['env'].get('NUMBA_NUM_THREADS')}; "
           f"load average (1 min) {r['loadavg_start'][0]:.2f} at start, {r['loadavg_end'][0]:.2f} at end"
           f"{'  (busy machine: timings are noisy)' if r['loadavg_start'][0] > 0.5 else ''}")
     p("\nSGEMM (NumPy float32 matmul, square)")
@@ -752,7 +782,8 @@ def print_report(res: dict) -> None:
         p(f"  {shape:>16}  {rates}   {', '.join(users)}")
     p("\nTraining step, ms: median [q1-q3]; GFLOP/s of the GEMM work; %SGEMM = GFLOP/s / square SGEMM's;\n"
       "GEMM-only = the step's GEMMs alone at NumPy's speed for their shapes")
-    head = (f"  {'batch':>5} {'thr':>3} | {'npgan ms':>17} {'GFLOP':>6} {'GFLOP/s':>7} {'%SGEMM':>6} {'GEMM-only':>9} | "
+    head = (f"  {'batch':>5} {'thr':>3} | {'npgan ms':>17} {'GFLOP':>6} {'GFLOP/s':>7} {'%SGEMM':>6} "
+            f"{'GEMM-only':>9} | "
             f"{'PyTorch ms':>17} {'GFLOP/s':>7} {'setting':<30} | {'npgan/PyTorch':>13}")
     p(head)
     p("  " + "-" * (len(head) - 2))
@@ -784,10 +815,13 @@ def print_report(res: dict) -> None:
             tot_t = f"{tb['step_ms']['median']:8.1f}" if tb else f"{'-':>8}"
             p(f"  {'step':<12} {n['instrumented_step_ms']['median']:8.1f} {tot_t}   (npgan: instrumented steps)")
             sp = n["time_split_ms"]
-            p("  npgan's time by kind (ms): " + ", ".join(
-                f"{k} {sp[k]:.1f}" for k in ("weight layers: GEMM-only", "weight layers: beyond GEMM", "batch norm",
-                                              "activations", "other layers", "Adam", "rest (losses, sampling, Python)")
-                if k in sp))
+            tk = tb.get("time_split_ms") if tb else None
+            p(f"  {'by kind':<12} {'npgan':>8} {'PyTorch':>8}   (PyTorch: profiler self times, scaled to its step)")
+            for k in KINDS:
+                tv = f"{tk.get(k, 0.0):8.1f}" if tk else f"{'-':>8}"
+                p(f"  {k:<12} {sp.get(k, 0.0):8.1f} {tv}")
+            p(f"  npgan's linear + conv layers: GEMM-only {n['gemm_only_ms']:.1f} ms (NumPy's SGEMM at their shapes), "
+              f"beyond GEMM {n['beyond_gemm_ms']:.1f} ms (im2col/col2im, bias, copies, temporaries)")
             other = n["phases"]["other"]
             if other > 0.05 * n["instrumented_step_ms"]["median"]:
                 p("  npgan's 'other' time is large; the method timeline's pieces (ms):")
@@ -814,7 +848,8 @@ def print_report(res: dict) -> None:
               + (f"{rec['gemm_only_ms']:6.2f} ms" if 'gemm_only_ms' in rec else ""))
         for key, rec in n["layers"].items():
             if not rec["leaf"]:
-                p(f"  {key:<46} {rec['fwd_calls']:>4.0f}/{rec['bwd_calls']:<4.0f} {rec['fwd_ms']:7.2f} {rec['bwd_ms']:7.2f}")
+                p(f"  {key:<46} {rec['fwd_calls']:>4.0f}/{rec['bwd_calls']:<4.0f} "
+                  f"{rec['fwd_ms']:7.2f} {rec['bwd_ms']:7.2f}")
         tb = r["torch"].get("batches", {}).get(b)
         if tb and tb.get("top_ops"):
             p(f"  PyTorch's top ops by self time, batch {b}, {t_max} thread(s) (ms per step, calls per step):")
@@ -823,7 +858,8 @@ def print_report(res: dict) -> None:
     mem = r["memory"]
     ok = mem["numpy_peak_mib"] < MEMORY_LIMIT_MIB and (mem["rss_peak_growth_mib"] or 0) < MEMORY_LIMIT_MIB
     p(f"\nMemory, batch {mem['batch']} ({t_max} thread(s)): NumPy peak {mem['numpy_peak_mib']:.0f} MiB (tracemalloc, "
-      f"from building the trainer through two updates; parameters, gradients and Adam moments {mem['persistent_state_mib']:.0f} MiB, "
+      f"from building the trainer through two updates; parameters, gradients and Adam moments "
+      f"{mem['persistent_state_mib']:.0f} MiB, "
       f"one step's transients {mem['step_transient_mib']:.0f} MiB); RSS peak growth "
       + (f"{mem['rss_peak_growth_mib']:.0f} MiB" if mem["rss_peak_growth_mib"] is not None else "n/a")
       + f"; process max RSS {r['maxrss_after_npgan_mib']:.0f} MiB (interpreter, numba and all batch sizes); "
