@@ -5,9 +5,12 @@ given (a Module or a sequence of Modules) into aligned lists; its state (moments
 momentum buffers) lives in lists aligned with them, so equal parameter names in
 different modules never collide. A parameter reachable from several of the given
 modules (a shared trunk) is updated once. ``step()`` reads the accumulated
-gradients and updates the parameters in place without allocating: updates go
-through ``out=`` arguments and one preallocated scratch buffer per dtype, and
-hyperparameters are Python floats, so float32 parameters stay float32.
+gradients and updates the parameters in place without allocating: Adam runs one
+numba pass per parameter (:func:`npgan.kernels.adam.adam_update`, bit-identical
+to its NumPy formulation, which remains the fallback for non-contiguous arrays);
+NumPy updates go through ``out=`` arguments and one preallocated scratch buffer
+per dtype. Hyperparameters are Python floats, cast to the parameter dtype, so
+float32 parameters stay float32.
 
 ``state_dict()`` is a flat ``{str: scalar or ndarray}`` dict (``"step"``, the
 hyperparameters, ``"m.0"``, ``"m.1"``, ...) that ``np.savez`` can store directly.
@@ -21,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ._checks import check_int, check_real
+from .kernels.adam import adam_update
 from .nn.module import Module
 
 __all__ = ["Optimizer", "Adam", "SGD"]
@@ -53,6 +57,21 @@ def _collect(modules) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
     if not params:
         raise ValueError("`modules` have no parameters to optimise")
     return names, params, grads
+
+
+def _flat_views(*arrays: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """1-D views of C-contiguous float32/float64 arrays of one dtype, or None (then use NumPy).
+
+    ``reshape(-1)`` of a non-contiguous array would be a copy, and an in-place
+    update of a copy would be lost, hence the check.
+    """
+    dt = arrays[0].dtype
+    if dt not in (np.float32, np.float64):
+        return None
+    for a in arrays:
+        if a.dtype != dt or not a.flags.c_contiguous:
+            return None
+    return tuple(a.reshape(-1) for a in arrays)
 
 
 class Optimizer:
@@ -227,20 +246,33 @@ class Adam(Optimizer):
         step_size = self._lr / bc1
         inv_sqrt_bc2 = 1.0 / math.sqrt(bc2)
         for p, g, m, v in zip(self.params, self.grads, self.state["m"], self.state["v"]):
-            s = self._tmp(p)
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=s)
-            m += s
-            v *= b2
-            np.multiply(g, g, out=s)
-            s *= 1.0 - b2
-            v += s
-            np.sqrt(v, out=s)               # s = sqrt(v_hat) + eps
-            s *= inv_sqrt_bc2
-            s += self._eps
-            np.divide(m, s, out=s)
-            s *= step_size
-            p -= s
+            flat = _flat_views(p, g, m, v)
+            if flat is not None:
+                adam_update(*flat, b1, b2, self._eps, step_size, inv_sqrt_bc2)
+            else:
+                self._step_numpy(p, g, m, v, step_size, inv_sqrt_bc2)
+
+    def _step_numpy(self, p, g, m, v, step_size: float, inv_sqrt_bc2: float) -> None:
+        """The same update as the numba kernel, in NumPy passes (for non-contiguous arrays).
+
+        The operations and their order (each rounded to the parameter dtype) are the
+        kernel's, so both give bit-identical results.
+        """
+        b1, b2 = self._beta1, self._beta2
+        s = self._tmp(p)
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=s)
+        m += s
+        v *= b2
+        np.multiply(g, g, out=s)
+        s *= 1.0 - b2
+        v += s
+        np.sqrt(v, out=s)               # s = sqrt(v_hat) + eps
+        s *= inv_sqrt_bc2
+        s += self._eps
+        np.divide(m, s, out=s)
+        s *= step_size
+        p -= s
 
     def __repr__(self) -> str:
         return (f"Adam(lr={self._lr}, betas={self.betas}, eps={self._eps}, "

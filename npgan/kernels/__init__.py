@@ -14,6 +14,7 @@ returned array has the input dtype)::
     activation_backward(kind, dy, x, y, slope) -> dx
     im2col(x, kh, kw, stride, padding) -> cols     # (C*kh*kw, N*Ho*Wo)
     col2im(cols, x_shape, kh, kw, stride, padding) -> x
+    adam_update(p, g, m, v, beta1, beta2, eps, step_size, inv_sqrt_bc2)  # in place, 1-D arrays
 
 **Kernels never validate their inputs.** Shapes, dtypes, contiguity and
 hyperparameter ranges are the caller's job (the layers in :mod:`npgan.nn`
@@ -44,6 +45,7 @@ Compilation options live in :mod:`npgan.kernels._jit` (``cache=True``: only
 the first run of a fresh install pays the JIT cost).
 """
 
+from .adam import adam_update
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import (
     conv2d_backward,
@@ -60,6 +62,7 @@ __all__ = [
     "KINDS",
     "activation_backward",
     "activation_forward",
+    "adam_update",
     "batchnorm_backward",
     "batchnorm_forward",
     "clear_scratch",

@@ -372,3 +372,23 @@ def affine_warp(images, mats):
                 out[s, r, c] = ((1 - fr) * (1 - fc) * pixel(s, r0, c0) + (1 - fr) * fc * pixel(s, r0, c0 + 1)
                                 + fr * (1 - fc) * pixel(s, r0 + 1, c0) + fr * fc * pixel(s, r0 + 1, c0 + 1))
     return out
+
+
+# ----------------------------------------------------------------------- adam
+
+def adam_step(p, g, m, v, lr, beta1, beta2, eps, t):
+    """Reference for :func:`npgan.kernels.adam.adam_update`: Adam's step ``t`` (>= 1), float64.
+
+    The textbook form with the bias-corrected moments written out (eps added to
+    ``sqrt(v_hat)``, as PyTorch); returns the new ``(p, m, v)`` and changes nothing::
+
+        m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²
+        m_hat = m / (1 - β1^t);  v_hat = v / (1 - β2^t)
+        p = p - lr m_hat / (sqrt(v_hat) + eps)
+    """
+    p, g, m, v = _f64(p), _f64(g), _f64(m), _f64(v)
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    m_hat = m / (1.0 - beta1 ** t)
+    v_hat = v / (1.0 - beta2 ** t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
