@@ -4,9 +4,10 @@ Public functions (NCHW, PyTorch weight layouts, float32 or float64; every
 returned array has the input dtype)::
 
     conv2d_forward(x, w, b, stride, padding) -> (y, ctx)
-    conv2d_backward(dy, ctx, need_dx=True) -> (dx | None, dw, db | None)
+    conv2d_backward(dy, ctx, need_dx=True, need_dw=True) -> (dx | None, dw | None, db | None)
     conv_transpose2d_forward(x, w, b, stride, padding, output_padding) -> (y, ctx)
-    conv_transpose2d_backward(dy, ctx, need_dx=True) -> (dx | None, dw, db | None)
+    conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True)
+        -> (dx | None, dw | None, db | None)
     batchnorm_forward(x, gamma, beta, eps, training, running_mean, running_var)
         -> (y, ctx, batch_mean | None, batch_var | None)
     batchnorm_backward(dy, ctx) -> (dx, dgamma, dbeta)

@@ -107,7 +107,7 @@ def conv2d_forward(x, w, b, stride, padding):
     return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
 
 
-def conv2d_backward(dy, ctx, need_dx=True):
+def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
     """Gradients of :func:`conv2d_forward`. Unvalidated.
 
     The im2col matrix is recomputed from ``x`` rather than kept from the
@@ -123,21 +123,26 @@ def conv2d_backward(dy, ctx, need_dx=True):
     need_dx : bool
         Skip the input gradient (one GEMM and a col2im) when False, e.g. for
         the first layer of a network.
+    need_dw : bool
+        Skip the weight and bias gradients (an im2col and one GEMM) when False,
+        e.g. when backpropagating through a network that is not being trained.
 
     Returns
     -------
     dx : ndarray (N, C_in, H, W) or None
-    dw : ndarray (C_out, C_in, kH, kW)
-    db : ndarray (C_out,) or None (None when the forward had no bias)
+    dw : ndarray (C_out, C_in, kH, kW) or None
+    db : ndarray (C_out,) or None (None when the forward had no bias or ``need_dw`` is False)
     """
     x, w = ctx.x, ctx.w
     dy = np.ascontiguousarray(dy)
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_out, _, kh, kw = w.shape
     inner = ctx.inner
-    dy_cm, db = to_channel_major(dy, ctx.has_bias, "gemm", inner)  # (C_out, N*Ho*Wo)
-    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
-    dw = (dy_cm @ cols.T).reshape(w.shape)                    # BLAS reads cols.T via its trans flag
+    dy_cm, db = to_channel_major(dy, ctx.has_bias and need_dw, "gemm", inner)  # (C_out, N*Ho*Wo)
+    dw = None
+    if need_dw:
+        cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
+        dw = (dy_cm @ cols.T).reshape(w.shape)                # BLAS reads cols.T via its trans flag
     dx = None
     if need_dx:
         dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, N*Ho*Wo)
@@ -182,7 +187,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
 
 
-def conv_transpose2d_backward(dy, ctx, need_dx=True):
+def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
     """Gradients of :func:`conv_transpose2d_forward`. Unvalidated.
 
     Parameters
@@ -191,12 +196,14 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     ctx : ConvCtx
     need_dx : bool
         Skip the input gradient (one GEMM and a layout pass) when False.
+    need_dw : bool
+        Skip the weight and bias gradients (a layout pass, one GEMM, a sum) when False.
 
     Returns
     -------
     dx : ndarray (N, C_in, H, W) or None
-    dw : ndarray (C_in, C_out, kH, kW)
-    db : ndarray (C_out,) or None (None when the forward had no bias)
+    dw : ndarray (C_in, C_out, kH, kW) or None
+    db : ndarray (C_out,) or None (None when the forward had no bias or ``need_dw`` is False)
     """
     x, w = ctx.x, ctx.w
     dy = np.ascontiguousarray(dy)
@@ -205,9 +212,11 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True):
     inner = ctx.inner
     # im2col of dy is the conv (adjoint) geometry: it has N*H*W columns since output_padding < stride.
     cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw, inner)  # (C_out*kh*kw, N*H*W)
-    x_cm, _ = to_channel_major(x, False, "gemm", inner)      # (C_in, N*H*W)
-    dw = (x_cm @ cols.T).reshape(w.shape)
-    db = _channel_sums(dy) if ctx.has_bias else None
+    dw = db = None
+    if need_dw:
+        x_cm, _ = to_channel_major(x, False, "gemm", inner)  # (C_in, N*H*W)
+        dw = (x_cm @ cols.T).reshape(w.shape)
+        db = _channel_sums(dy) if ctx.has_bias else None
     dx = None
     if need_dx:
         dx_cm = _gemm(w.reshape(c_in, -1), cols, "gemm")      # x_cm is no longer needed

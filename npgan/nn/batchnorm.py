@@ -85,13 +85,16 @@ class _BatchNorm(Module):
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Accumulate gamma/beta gradients; return dx (shape of x), in the forward's mode."""
+        """Accumulate gamma/beta gradients (unless ``requires_grad`` is False); return dx
+        (shape of x), in the forward's mode."""
         ctx, out_shape = self._pending_cache()
         check_dy(dy, out_shape, self.dtype, type(self).__name__)
         self._clear_cache()
+        # The kernel gets the per-channel sums behind dgamma/dbeta for dx anyway: nothing to skip there.
         dx, dgamma, dbeta = batchnorm_backward(np.ascontiguousarray(dy), ctx)
-        self.grads["weight"] += dgamma
-        self.grads["bias"] += dbeta
+        if self.requires_grad:
+            self.grads["weight"] += dgamma
+            self.grads["bias"] += dbeta
         return dx if need_dx else None
 
     def extra_repr(self) -> str:

@@ -40,14 +40,18 @@ class _ConvBackward(Module):
     _kernel_backward = None
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Accumulate weight/bias gradients; return dx (N, C_in, H, W) (None if ``need_dx`` is False)."""
+        """Accumulate weight/bias gradients (unless ``requires_grad`` is False: the kernel then
+        skips them); return dx (N, C_in, H, W) (None if ``need_dx`` is False)."""
         ctx, out_shape = self._pending_cache()
         check_dy(dy, out_shape, self.dtype, type(self).__name__)
         self._clear_cache()
-        dx, dw, db = type(self)._kernel_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx))
-        self.grads["weight"] += dw
-        if "bias" in self.grads:
-            self.grads["bias"] += db
+        need_dw = bool(self.requires_grad)
+        dx, dw, db = type(self)._kernel_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx),
+                                                 need_dw=need_dw)
+        if need_dw:
+            self.grads["weight"] += dw
+            if "bias" in self.grads:
+                self.grads["bias"] += db
         return dx
 
 

@@ -57,13 +57,15 @@ class Linear(Module):
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Accumulate d weight = dyᵀ x and d bias = Σ_n dy; return dx = dy @ weight (N, in_features)."""
+        """Accumulate d weight = dyᵀ x and d bias = Σ_n dy (unless ``requires_grad`` is False);
+        return dx = dy @ weight (N, in_features)."""
         x, out_shape = self._pending_cache()
         check_dy(dy, out_shape, self.dtype, "Linear")
         self._clear_cache()
-        self.grads["weight"] += dy.T @ x
-        if "bias" in self.grads:
-            self.grads["bias"] += dy.sum(axis=0)
+        if self.requires_grad:
+            self.grads["weight"] += dy.T @ x
+            if "bias" in self.grads:
+                self.grads["bias"] += dy.sum(axis=0)
         return dy @ self.params["weight"] if need_dx else None
 
     def extra_repr(self) -> str:

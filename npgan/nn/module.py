@@ -63,6 +63,24 @@ class Module:
     nobody needs it, e.g. for the first layer of a network whose input is data.
     Subclasses implement :meth:`forward` and :meth:`backward`; built-in layers accept the
     ``need_dx`` keyword, and :class:`~npgan.nn.Sequential` only passes it when it is ``False``.
+
+    Frozen parameters
+    -----------------
+    The opposite case, a network backpropagated through only for its input gradient (a GAN's
+    discriminator in the generator step): ``requires_grad_(False)`` sets ``requires_grad`` on
+    the module and all its children, and a layer whose ``requires_grad`` is False neither
+    computes nor accumulates its parameter gradients in :meth:`backward` (``grads`` are left
+    as they are); it still returns the same ``dx``. The forward pass and training mode
+    (BatchNorm batch statistics, running-average updates) are unaffected. Turn it back on
+    with ``requires_grad_(True)``, best in a ``finally`` block::
+
+        D.requires_grad_(False)
+        try:
+            dx = D.backward(dy)      # dx for G; D's grads untouched
+        finally:
+            D.requires_grad_(True)
+
+    Subclasses with parameters honour the flag in their :meth:`backward`.
     """
 
     def __init__(self) -> None:
@@ -71,6 +89,7 @@ class Module:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
+        self.requires_grad = True
         self._cache = None
 
     # ------------------------------------------------------------------ registration
@@ -152,6 +171,18 @@ class Module:
     def eval(self) -> Module:
         """Set evaluation mode (same as ``train(False)``)."""
         return self.train(False)
+
+    def requires_grad_(self, flag: bool = True) -> Module:
+        """Set ``requires_grad`` on this module and all children; return self.
+
+        With ``flag=False`` backward passes skip the parameter gradients (see the class
+        docstring, "Frozen parameters"); with True (the default state) they accumulate them.
+        """
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"`flag` must be a bool, got {type(flag).__name__} {flag!r}")
+        for _, mod in self.named_modules():
+            mod.requires_grad = bool(flag)
+        return self
 
     def zero_grad(self) -> None:
         """Set every gradient of this module and its children to zero, in place."""

@@ -165,7 +165,7 @@ class InfoGANTrainer:
         q_aug = nets.q_head(nets.trunk(x_aug))
         iic, dq = self.consistency_terms(q_real, q_aug)
         dq *= self.config.consistency
-        nets.trunk.backward(nets.q_head.backward(dq))
+        nets.trunk.backward(nets.q_head.backward(dq), need_dx=False)  # images are data: no dx
         return iic
 
     def _weighted(self, dq_cat, dq_cont, lam_cat: float, lam_cont: float):
@@ -186,7 +186,7 @@ class InfoGANTrainer:
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
         use_iic = cfg.consistency > 0 and not cfg.gan_baseline
         q_real = nets.q_head(h).copy() if use_iic else None  # target only: no backward
-        nets.trunk.backward(nets.d_head.backward(dlogit))
+        nets.trunk.backward(nets.d_head.backward(dlogit), need_dx=False)  # images are data: no dx
         d_real = _sigmoid_mean(logit)
         iic = self._real_consistency(x_real, q_real) if use_iic else 0.0
         # fake batch (G's output is a constant here: nothing flows back into G)
@@ -202,7 +202,7 @@ class InfoGANTrainer:
             nets.q_head.backward(self._weighted(dq_cat, dq_cont, 1.0, 1.0))
         else:
             dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
-        nets.trunk.backward(dh)
+        nets.trunk.backward(dh, need_dx=False)
         self.opt_d.step()
         d_loss = loss_real + loss_fake
         if not cfg.gan_baseline:
@@ -215,18 +215,27 @@ class InfoGANTrainer:
         nets.train()
         self.opt_g.zero_grad()
         x_fake, cat, cont = self.sample_fake(n)
-        h = nets.trunk(x_fake)
-        logit = nets.d_head(h)
-        g_loss, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))  # non-saturating
-        dh = nets.d_head.backward(dlogit)
-        if not cfg.gan_baseline:
-            q_out = nets.q_head(h)
-            li_cat, li_cont, dq_cat, dq_cont = self.info_terms(q_out, cat, cont)
-            dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
-            g_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
-        nets.G.backward(nets.trunk.backward(dh))
-        # The G step's backward also accumulated gradients into D and Q; they are never applied:
-        # opt_d.zero_grad() at the start of every D step discards them.
+        # D and Q are only backpropagated through here, for G's input gradient: their parameter
+        # gradients would never be applied (opt_d.zero_grad() starts every D step), so they are
+        # not computed at all (the conv 64->128 and FC 6272->1024 weight GEMMs are most of it).
+        frozen = (nets.trunk, nets.d_head, nets.q_head)
+        for mod in frozen:
+            mod.requires_grad_(False)
+        try:
+            h = nets.trunk(x_fake)
+            logit = nets.d_head(h)
+            g_loss, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))  # non-saturating
+            dh = nets.d_head.backward(dlogit)
+            if not cfg.gan_baseline:
+                q_out = nets.q_head(h)
+                li_cat, li_cont, dq_cat, dq_cont = self.info_terms(q_out, cat, cont)
+                dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
+                g_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+            dx = nets.trunk.backward(dh)
+        finally:
+            for mod in frozen:
+                mod.requires_grad_(True)
+        nets.G.backward(dx)
         self.opt_g.step()
         return g_loss
 
