@@ -2,8 +2,8 @@
 
 The improved recipe (:mod:`npgan.train.consistency`) asks Q to give a real image and a slightly
 distorted copy of it the same category. The distortions are the ones that should not change a
-digit's class: a small rotation, horizontal and vertical scaling, shear and a shift of a pixel or
-two. Each image gets its own random transform, drawn from the passed-in generator.
+digit's class: a small rotation, horizontal and vertical scaling, shear, a shift of a pixel or
+two, and a thicker or thinner stroke (a blend with a grey-scale dilation or erosion). Each image gets its own random transform, drawn from the passed-in generator.
 
 The warp is a numba kernel (:func:`npgan.kernels.warp.affine_warp`, bilinear, zero outside the
 image); this module validates and builds the transforms.
@@ -57,7 +57,9 @@ class Distortion:
     """Ranges of the random distortions (each drawn uniformly and independently per image).
 
     ``rotation`` in degrees (±), ``scale_x``/``scale_y`` as (low, high) factors, ``shear`` (±,
-    horizontal shift per row, relative), ``shift`` in pixels (±, each axis).
+    horizontal shift per row, relative), ``shift`` in pixels (±, each axis), ``stroke`` (±, in
+    [0, 1]: the weight of the blend with a one-pixel dilation (> 0) or erosion (< 0)).
+    Why stroke: on MNIST, runs without it split the 4/9 group by stroke weight instead of by digit.
     """
 
     rotation: float = 15.0
@@ -65,8 +67,10 @@ class Distortion:
     scale_y: tuple[float, float] = (0.9, 1.1)
     shear: float = 0.15
     shift: float = 2.0
+    stroke: float = 1.0
 
     def __post_init__(self):
+        check_real(self.stroke, "stroke", minimum=0.0, maximum=1.0)
         check_real(self.rotation, "rotation", minimum=0.0, maximum=180.0)
         check_real(self.shear, "shear", minimum=0.0, maximum=1.0)
         check_real(self.shift, "shift", minimum=0.0)
@@ -101,4 +105,45 @@ class Distortion:
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A randomly distorted copy of ``images`` (N, 1, H, W) or (N, H, W)."""
         check_float_array(images, "images")
-        return affine_warp(images, self.matrices(images.shape[0], rng, images.shape[-2:]))
+        warped = affine_warp(images, self.matrices(images.shape[0], rng, images.shape[-2:]))
+        alpha = rng.uniform(-self.stroke, self.stroke, images.shape[0])
+        return stroke_blend(warped, alpha)
+
+
+def _cross_filter(x: np.ndarray, op) -> np.ndarray:
+    """``op`` (np.maximum or np.minimum) over each pixel and its 4 neighbours; 0 outside."""
+    pad = np.zeros(x.shape[:-2] + (x.shape[-2] + 2, x.shape[-1] + 2), dtype=x.dtype)
+    pad[..., 1:-1, 1:-1] = x
+    out = x.copy()
+    for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        op(out, pad[..., dr: dr + x.shape[-2], dc: dc + x.shape[-1]], out=out)
+    return out
+
+
+def stroke_blend(images: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Thicken (``alpha > 0``) or thin (``alpha < 0``) each image's strokes.
+
+    ``out = (1 - |a|) x + |a| dilate(x)`` for ``a > 0`` and with ``erode(x)`` for ``a < 0``, where
+    dilate/erode are the grey-scale max/min over a pixel and its four neighbours (zero outside).
+
+    Parameters
+    ----------
+    images : float array, shape (N, H, W) or (N, 1, H, W)
+    alpha : array-like, shape (N,), values in [-1, 1]
+
+    Returns
+    -------
+    ndarray, the shape and dtype of ``images``
+    """
+    check_float_array(images, "images")
+    if images.ndim not in (3, 4):
+        raise ValueError(f"`images` must have shape (N, H, W) or (N, 1, H, W), got {images.shape}")
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.shape != (images.shape[0],):
+        raise ValueError(f"`alpha` must have shape ({images.shape[0]},), got {alpha.shape}")
+    if not np.all(np.abs(alpha) <= 1.0):
+        raise ValueError(f"`alpha` must lie in [-1, 1], got values in [{alpha.min()}, {alpha.max()}]")
+    a = np.abs(alpha).astype(images.dtype).reshape((-1,) + (1,) * (images.ndim - 1))
+    grown = np.where(alpha.reshape(a.shape) > 0, _cross_filter(images, np.maximum),
+                     _cross_filter(images, np.minimum))
+    return (1 - a) * images + a * grown

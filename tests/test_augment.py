@@ -47,7 +47,7 @@ def test_identity_and_integer_shift():
 
 def test_distortion_without_range_is_identity():
     x = np.random.default_rng(2).uniform(0, 1, (3, 1, 28, 28)).astype(np.float32)
-    none = Distortion(rotation=0.0, scale_x=(1.0, 1.0), scale_y=(1.0, 1.0), shear=0.0, shift=0.0)
+    none = Distortion(rotation=0.0, scale_x=(1.0, 1.0), scale_y=(1.0, 1.0), shear=0.0, shift=0.0, stroke=0.0)
     np.testing.assert_allclose(none(x, np.random.default_rng(0)), x, atol=1e-6)
 
 
@@ -87,8 +87,9 @@ def test_distortion_is_deterministic_for_a_seed_and_keeps_mass():
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, x)
     ratio = a.sum(axis=(1, 2, 3)) / x.sum(axis=(1, 2, 3))
-    # area scales by sx * sy in [0.72, 1.32]; nothing falls off a centred blob
-    assert np.all((ratio > 0.65) & (ratio < 1.4)), ratio
+    # area scales by sx * sy in [0.72, 1.32], the stroke blend adds or removes at most the blob's
+    # one-pixel rim (40 of 96 pixels); nothing falls off a centred blob
+    assert np.all((ratio > 0.72 * 56 / 96 - 0.05) & (ratio < 1.32 * 136 / 96 + 0.05)), ratio
     del rng
 
 
@@ -106,3 +107,21 @@ def test_bad_inputs():
         Distortion(scale_x=(1.2, 0.8))
     with pytest.raises(ValueError, match="rotation"):
         Distortion(rotation=-1.0)
+
+
+def test_stroke_blend_thickens_and_thins():
+    from npgan.augment import stroke_blend
+    x = np.zeros((3, 1, 9, 9), dtype=np.float32)
+    x[:, 0, 2:7, 4] = 1.0  # a vertical bar one pixel wide
+    y = stroke_blend(x, np.array([1.0, 0.0, -1.0]))
+    assert y.dtype == np.float32
+    # full dilation by the cross: the bar gains its left/right neighbours and one pixel at each end
+    assert y[0].sum() == pytest.approx(5 * 3 + 2)
+    np.testing.assert_array_equal(y[1], x[1])
+    assert y[2].sum() == 0.0  # a one-pixel bar erodes away entirely
+    half = stroke_blend(x[:1], np.array([0.5]))
+    np.testing.assert_allclose(half, 0.5 * x[:1] + 0.5 * y[:1])
+    with pytest.raises(ValueError, match="alpha"):
+        stroke_blend(x, np.array([2.0, 0.0, 0.0]))
+    with pytest.raises(ValueError, match="alpha"):
+        stroke_blend(x, np.zeros(2))
