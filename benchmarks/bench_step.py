@@ -320,8 +320,10 @@ class _Instrument:
             s["bwd_calls"] += 1
             g = last.get("g") if is_leaf else None
             if g is not None:
-                s["bwd_flops"] += _flops(g["dw"])
-                s[("dw",) + g["dw"]] += 1
+                # a frozen layer (requires_grad False: D's layers in the G step) skips its dW GEMM
+                if getattr(mod, "requires_grad", True):
+                    s["bwd_flops"] += _flops(g["dw"])
+                    s[("dw",) + g["dw"]] += 1
                 if need_dx:
                     s["bwd_flops"] += _flops(g["dx"])
                     s[("dx",) + g["dx"]] += 1
