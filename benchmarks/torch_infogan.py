@@ -7,8 +7,8 @@ Not part of npgan (the package never imports torch). The networks have the layer
   mode with no gradient into G; fake batch forward through the trunk, the D head and the Q head,
   backward of ``BCE(target 0) - lambda_cat * L_cat - lambda_cont * L_cont``; Adam on trunk + heads.
 - G step: a fresh latent sample, ``BCE(D(G(z)), 1) - lambda * L_I`` (non-saturating) backward
-  through D, Q and G (the D-side weight gradients are computed and discarded, as npgan does), Adam
-  on G.
+  through D, Q and G, with D's and Q's parameters frozen (``requires_grad_(False)``) so their
+  weight gradients are not computed (npgan does the same with ``Module.requires_grad_``), Adam on G.
 
 L_I's categorical part is the log-softmax likelihood of the sampled category, the continuous part a
 factored Gaussian with learned log-std (``q_std="learned"``); the constant prior entropies are left
@@ -97,6 +97,7 @@ class TorchInfoGAN:
             for net in (self.G, self.trunk):
                 net.to(memory_format=torch.channels_last)
         d_params = [*self.trunk.parameters(), *self.d_head.parameters(), *self.q_head.parameters()]
+        self.d_params = d_params
         self.opt_d = _adam(d_params, LR_D, adam)
         self.opt_g = _adam(list(self.G.parameters()), LR_G, adam)
         self.gen = torch.Generator().manual_seed(seed + 1)
@@ -149,9 +150,16 @@ class TorchInfoGAN:
         self.opt_g.zero_grad(set_to_none=True)
         x_fake, cat, cont = self._generate(n)
         t5 = time.perf_counter()
-        h = self.trunk(x_fake)
-        loss = F.binary_cross_entropy_with_logits(self.d_head(h), ones) + self._neg_info(self.q_head(h), cat, cont)
-        loss.backward()
+        for p in self.d_params:  # no weight gradients for D and Q in the G step
+            p.requires_grad_(False)
+        try:
+            h = self.trunk(x_fake)
+            loss = (F.binary_cross_entropy_with_logits(self.d_head(h), ones)
+                    + self._neg_info(self.q_head(h), cat, cont))
+            loss.backward()
+        finally:
+            for p in self.d_params:
+                p.requires_grad_(True)
         t6 = time.perf_counter()
         self.opt_g.step()
         t7 = time.perf_counter()
