@@ -87,3 +87,19 @@ def test_console_entry_points():
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0
         assert "npgan" in res.stdout
+
+
+@pytest.mark.parametrize("recipe, extra, expected", [
+    ("paper", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=0.0)),
+    ("code", [], dict(q_std="fixed", lambda_cont=1.0, leaky_slope=0.01, consistency=0.0)),
+    ("npgan", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=1.0)),
+    ("npgan", ["--consistency", "0.5", "--leaky-slope", "0.2"],
+     dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.2, consistency=0.5)),
+])
+def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
+    out = tmp_path / recipe
+    assert main(["train", "--out", str(out), "--recipe", recipe, "--no-figures", *extra, *TINY]) == 0
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert {k: config[k] for k in expected} == expected
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all((r["iic"] > 0) == (expected["consistency"] > 0) for r in records)
