@@ -73,7 +73,7 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--updates", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="paper")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="npgan")
     p.add_argument("--gan-baseline", action="store_true")
     p.add_argument("--dataset", choices=("mnist", "synthetic"), default="mnist")
     p.add_argument("--data-dir", default=None)
