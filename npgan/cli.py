@@ -258,7 +258,11 @@ def cmd_curves(args) -> int:
             raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
         meta = json.loads(cfg_path.read_text())
         config = InfoGANConfig.from_dict(meta["config"])
-        label = ("GAN" if config.gan_baseline else "InfoGAN") + f" (seed {meta['seed']})"
+        kind = "GAN" if config.gan_baseline else (
+            "InfoGAN + consistency" if config.consistency > 0 else "InfoGAN")
+        label = f"{kind} (seed {meta['seed']})"
+        if label in runs:  # two runs of one kind and seed: tell them apart by folder
+            label = f"{label} {run}"
         runs[label] = [json.loads(x) for x in met_path.read_text().splitlines() if x.strip()]
         h_c = config.latent.categorical_entropy()
     print(plot_li_curves(runs, h_c, args.out))
