@@ -134,13 +134,7 @@ def _blas_threads(n: int | None = None) -> int | None:
     except ImportError:
         pass
     import ctypes
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {ln.split()[-1] for ln in f if "openblas" in ln.lower() and ln.split()[-1].startswith("/")}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        lib = ctypes.CDLL(path)
+    for lib in _openblas_libs():
         for prefix in ("scipy_openblas", "openblas"):
             for suffix in ("64_", ""):
                 setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
@@ -152,16 +146,21 @@ def _blas_threads(n: int | None = None) -> int | None:
     return None
 
 
-def _openblas_corename() -> str | None:
-    """The kernel family OpenBLAS chose at load (``OPENBLAS_CORETYPE`` overrides its CPU detection)."""
+def _openblas_libs() -> list:
+    """The OpenBLAS libraries mapped into this process, opened with ctypes (none if /proc is unreadable)."""
     import ctypes
     try:
         with open("/proc/self/maps") as f:
             paths = {ln.split()[-1] for ln in f if "openblas" in ln.lower() and ln.split()[-1].startswith("/")}
     except OSError:
-        return None
-    for path in sorted(paths):
-        lib = ctypes.CDLL(path)
+        return []
+    return [ctypes.CDLL(path) for path in sorted(paths)]
+
+
+def _openblas_corename() -> str | None:
+    """The kernel family OpenBLAS chose at load (``OPENBLAS_CORETYPE`` overrides its CPU detection)."""
+    import ctypes
+    for lib in _openblas_libs():
         for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
                      "openblas_get_corename"):
             fn = getattr(lib, name, None)
