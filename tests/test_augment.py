@@ -79,7 +79,6 @@ def test_distortion_rotation_turns_a_bar_by_the_drawn_angle():
 
 
 def test_distortion_is_deterministic_for_a_seed_and_keeps_mass():
-    rng = np.random.default_rng(3)
     x = np.zeros((16, 1, 28, 28), dtype=np.float32)
     x[:, 0, 8:20, 10:18] = 1.0
     a = Distortion()(x, np.random.default_rng(5))
@@ -90,7 +89,6 @@ def test_distortion_is_deterministic_for_a_seed_and_keeps_mass():
     # area scales by sx * sy in [0.72, 1.32], the stroke blend adds or removes at most the blob's
     # one-pixel rim (40 of 96 pixels); nothing falls off a centred blob
     assert np.all((ratio > 0.72 * 56 / 96 - 0.05) & (ratio < 1.32 * 136 / 96 + 0.05)), ratio
-    del rng
 
 
 def test_bad_inputs():

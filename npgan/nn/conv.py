@@ -118,7 +118,6 @@ class Conv2d(_ConvBackward):
         self._save_for_backward((ctx, y.shape))
         return y
 
-
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={_fmt(self.kernel_size)}, "
                 f"stride={_fmt(self.stride)}, padding={_fmt(self.padding)}, "
@@ -192,7 +191,6 @@ class ConvTranspose2d(_ConvBackward):
                                           self.stride, self.padding, self.output_padding)
         self._save_for_backward((ctx, y.shape))
         return y
-
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={_fmt(self.kernel_size)}, "
