@@ -1,11 +1,14 @@
 """The real-data consistency objective (IIC's I(c; c')) and its use in the D step."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import log_softmax
 
+from npgan.augment import Distortion
 from npgan.info import mutual_information
 from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import build_trainer
@@ -103,3 +106,22 @@ def test_consistency_is_off_in_the_gan_baseline():
 def test_negative_weight_rejected():
     with pytest.raises(ValueError, match="consistency"):
         _config(consistency=-1.0)
+
+
+def test_distortion_ranges_live_in_the_config_and_survive_a_round_trip():
+    cfg = _config(consistency=1.0, distortion=Distortion(scale_x=(0.7, 1.4), rotation=10.0))
+    back = InfoGANConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert back.distortion == cfg.distortion
+    # a config written before the field existed gets the default ranges
+    old = cfg.to_dict()
+    del old["distortion"]
+    assert InfoGANConfig.from_dict(old).distortion == Distortion()
+    trainer, _ = build_trainer(cfg, 0, np.zeros((16, 1, 28, 28), np.float32))
+    assert trainer.distortion is cfg.distortion
+
+
+def test_bad_distortion_rejected():
+    with pytest.raises(TypeError, match="distortion"):
+        _config(distortion=(0.7, 1.4))
+    with pytest.raises(ValueError, match="scale_x"):
+        _config(distortion={"scale_x": [1.4, 0.7]})

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from npgan import nn
+from npgan.augment import Distortion
 from npgan._checks import check_generator, check_real
 from npgan.models.latent import LatentSpec
 
@@ -45,7 +46,8 @@ class InfoGANConfig:
     ``gan_baseline=True`` turns the information term off for G and the D trunk (lambda = 0):
     Q is then trained only as a probe on detached trunk features, so L_I can still be plotted.
     ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
-    the paper and the original code).
+    the paper and the original code); ``distortion`` holds the ranges of the random distortions
+    that term asks Q's categories to ignore (:class:`npgan.augment.Distortion`).
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -55,6 +57,7 @@ class InfoGANConfig:
     lambda_cont: float = 0.1
     gan_baseline: bool = False
     consistency: float = 0.0
+    distortion: Distortion = field(default_factory=Distortion)
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -73,6 +76,11 @@ class InfoGANConfig:
         self.lambda_cat = check_real(self.lambda_cat, "lambda_cat", minimum=0.0)
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
         self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
+        if isinstance(self.distortion, dict):
+            self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
+                                            for k, v in self.distortion.items()})
+        if not isinstance(self.distortion, Distortion):
+            raise TypeError(f"`distortion` must be a Distortion, got {type(self.distortion).__name__}")
         self.lr_d = check_real(self.lr_d, "lr_d", minimum=0.0, strict_min=True)
         self.lr_g = check_real(self.lr_g, "lr_g", minimum=0.0, strict_min=True)
         self.beta1 = check_real(self.beta1, "beta1", minimum=0.0, maximum=0.999999)
@@ -92,6 +100,7 @@ class InfoGANConfig:
                        "categorical": list(self.latent.categorical),
                        "continuous": self.latent.continuous}
         d["image_shape"] = list(self.image_shape)
+        d["distortion"] = {k: list(v) if isinstance(v, tuple) else v for k, v in d["distortion"].items()}
         return d
 
     @classmethod

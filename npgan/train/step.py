@@ -27,7 +27,6 @@ import numpy as np
 from scipy.special import expit, log_softmax
 
 from npgan import optim
-from npgan.augment import Distortion
 from npgan.distributions import categorical_log_q, gaussian_log_q
 from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
@@ -87,7 +86,7 @@ class InfoGANTrainer:
         self.opt_g = optim.Adam([nets.G], lr=cfg.lr_g, betas=betas)
         self.h_cat = cfg.latent.categorical_entropy()
         self.h_cont = cfg.latent.continuous_entropy()
-        self.distortion = Distortion()
+        self.distortion = cfg.distortion
 
     # ------------------------------------------------------------- helpers
     def sample_fake(self, n: int):
