@@ -10,8 +10,8 @@ from scipy.special import log_softmax
 
 from npgan.augment import Distortion
 from npgan.info import mutual_information
-from npgan.models import InfoGANConfig, LatentSpec
-from npgan.train import build_trainer
+from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.train import InfoGANTrainer, build_trainer
 from npgan.train.consistency import paired_assignment_mi
 
 
@@ -125,3 +125,61 @@ def test_bad_distortion_rejected():
         _config(distortion=(0.7, 1.4))
     with pytest.raises(ValueError, match="scale_x"):
         _config(distortion={"scale_x": [1.4, 0.7]})
+
+
+# ----------------------------------------------------- categorical L_I on distorted fakes
+def test_distorted_fake_term_gradient_matches_finite_differences_float64():
+    """_distorted_fake_li leaves weight * d(-L_I(distorted fakes))/d(theta) in the trunk and Q head."""
+    weight = 0.7
+    cfg = _config(fake_consistency=weight)
+    nets = InfoGANNets(cfg, np.random.default_rng(0), dtype=np.float64)
+    trainer = InfoGANTrainer(nets, np.random.default_rng(1))
+    nets.train()
+    x_fake, cat, cont = trainer.sample_fake(8)
+    state = trainer.rng.bit_generator.state
+
+    def objective():
+        trainer.rng.bit_generator.state = state  # the same distortions every time
+        return trainer._distorted_fake_li(x_fake, cat, cont)
+
+    for m in nets.modules().values():
+        m.zero_grad()
+    objective()
+    grads = {**{"trunk." + k: v.copy() for k, v in nets.trunk.gradients().items()},
+             **{"q." + k: v.copy() for k, v in nets.q_head.gradients().items()}}
+    assert not any(np.any(v) for v in nets.d_head.gradients().values())
+    rng = np.random.default_rng(2)
+    for mod, prefix, names in ((nets.trunk, "trunk.", ["0.weight", "2.weight", "6.weight"]),
+                               (nets.q_head, "q.", ["0.weight", "3.weight", "3.bias"])):
+        for name in names:
+            p = mod.parameters()[name]
+            idx = tuple(int(rng.integers(0, s)) for s in p.shape)
+            old, eps = p[idx], 1e-5
+            p[idx] = old + eps
+            plus = objective()
+            p[idx] = old - eps
+            minus = objective()
+            p[idx] = old
+            num = -weight * (plus - minus) / (2 * eps)
+            ana = grads[prefix + name][idx]
+            assert abs(num - ana) <= 1e-5 * max(1e-3, abs(num) + abs(ana)) + 1e-9, (prefix + name, num, ana)
+
+
+def test_distorted_fake_term_is_logged_and_changes_only_the_d_side():
+    images = np.random.default_rng(7).uniform(0, 1, (40, 1, 28, 28)).astype(np.float32)
+    grads = {}
+    for weight in (0.0, 1.0):
+        trainer, stream = build_trainer(_config(fake_consistency=weight), 3, images)
+        stats = trainer.update(stream.next())
+        assert stats.finite() and "li_distorted" in stats.as_dict()
+        assert (stats.li_distorted != 0.0) == bool(weight)
+        assert stats.li_distorted <= np.log(3) + 1e-6
+        trainer.nets.G.zero_grad()  # the update's G step left its gradients
+        trainer.d_step(stream.next())
+        grads[weight] = {k: v.copy() for k, v in trainer.nets.q_head.gradients().items()}
+        assert not any(np.any(v) for v in trainer.nets.G.gradients().values())
+    assert any(not np.allclose(grads[0.0][k], grads[1.0][k]) for k in grads[0.0])
+    trainer, stream = build_trainer(_config(fake_consistency=1.0, gan_baseline=True), 3, images)
+    assert trainer.update(stream.next()).li_distorted == 0.0
+    with pytest.raises(ValueError, match="fake_consistency"):
+        _config(fake_consistency=-0.5)

@@ -48,6 +48,8 @@ class InfoGANConfig:
     ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
     the paper and the original code); ``distortion`` holds the ranges of the random distortions
     that term asks Q's categories to ignore (:class:`npgan.augment.Distortion`).
+    ``fake_consistency`` weighs the categorical L_I on distorted copies of G's images, trained
+    into the trunk and the Q head (0 = off).
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -58,6 +60,7 @@ class InfoGANConfig:
     gan_baseline: bool = False
     consistency: float = 0.0
     distortion: Distortion = field(default_factory=Distortion)
+    fake_consistency: float = 0.0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -76,6 +79,7 @@ class InfoGANConfig:
         self.lambda_cat = check_real(self.lambda_cat, "lambda_cat", minimum=0.0)
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
         self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
+        self.fake_consistency = check_real(self.fake_consistency, "fake_consistency", minimum=0.0)
         if isinstance(self.distortion, dict):
             self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in self.distortion.items()})

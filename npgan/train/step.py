@@ -41,7 +41,8 @@ class StepStats:
     ``li_cat`` is the categorical part of the lower bound L_I in nats (at most H(c_cat) = ln 10 for
     MNIST; Figure 1), ``li_cont`` the continuous part (a differential-entropy bound, may be < 0).
     ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch. ``iic`` is the
-    real-data consistency objective I(c; c') in nats (0 when the term is off).
+    real-data consistency objective I(c; c') in nats (0 when the term is off), ``li_distorted``
+    the categorical L_I on distorted fakes (0 when ``fake_consistency`` is off).
     """
 
     d_loss: float
@@ -51,10 +52,11 @@ class StepStats:
     d_real: float
     d_fake: float
     iic: float = 0.0
+    li_distorted: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(d_loss=self.d_loss, g_loss=self.g_loss, li_cat=self.li_cat, li_cont=self.li_cont,
-                    d_real=self.d_real, d_fake=self.d_fake, iic=self.iic)
+                    d_real=self.d_real, d_fake=self.d_fake, iic=self.iic, li_distorted=self.li_distorted)
 
     def finite(self) -> bool:
         return all(np.isfinite(v) for v in self.as_dict().values())
@@ -167,6 +169,22 @@ class InfoGANTrainer:
         nets.trunk.backward(nets.q_head.backward(dq), need_dx=False)  # images are data: no dx
         return iic
 
+    def _distorted_fake_li(self, x_fake: np.ndarray, cat: np.ndarray, cont: np.ndarray) -> float:
+        """Categorical L_I on a distorted copy of the fake batch, trained into the trunk and Q head.
+
+        Q must still read G's category after a distortion that keeps a digit's identity, so
+        categories that differ only by slant or width stop being separable and G's L_I pushes
+        it to make them differ by shape. The continuous codes are left out: rotation and width
+        are what the distortion changes. Runs after the fake batch's backward (the layers
+        cache one forward pass at a time).
+        """
+        nets = self.nets
+        q_aug = nets.q_head(nets.trunk(self.distortion(x_fake, self.rng)))
+        li_dist, _, dq_cat, _ = self.info_terms(q_aug, cat, cont)
+        dq_cat *= self.config.fake_consistency
+        nets.trunk.backward(nets.q_head.backward(dq_cat), need_dx=False)  # G's output is data here
+        return li_dist
+
     def _weighted(self, dq_cat, dq_cont, lam_cat: float, lam_cont: float):
         dq = dq_cat * lam_cat
         dq += dq_cont * lam_cont
@@ -174,7 +192,10 @@ class InfoGANTrainer:
 
     # --------------------------------------------------------------- steps
     def d_step(self, x_real: np.ndarray):
-        """One discriminator (and Q) update. Returns (d_loss, li_cat, li_cont, d_real, d_fake, iic)."""
+        """One discriminator (and Q) update.
+
+        Returns (d_loss, li_cat, li_cont, d_real, d_fake, iic, li_distorted).
+        """
         nets, cfg = self.nets, self.config
         nets.train()
         self.opt_d.zero_grad()
@@ -202,11 +223,15 @@ class InfoGANTrainer:
         else:
             dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
         nets.trunk.backward(dh, need_dx=False)
+        d_fake = _sigmoid_mean(logit)
+        use_fake_iic = cfg.fake_consistency > 0 and not cfg.gan_baseline
+        li_dist = self._distorted_fake_li(x_fake, cat, cont) if use_fake_iic else 0.0
         self.opt_d.step()
         d_loss = loss_real + loss_fake
         if not cfg.gan_baseline:
-            d_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + cfg.consistency * iic
-        return d_loss, li_cat, li_cont, d_real, _sigmoid_mean(logit), iic
+            d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + cfg.consistency * iic
+                       + cfg.fake_consistency * li_dist)
+        return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist
 
     def g_step(self, n: int) -> float:
         """One generator update on a fresh latent sample. Returns G's loss."""
@@ -240,10 +265,11 @@ class InfoGANTrainer:
 
     def update(self, x_real: np.ndarray) -> StepStats:
         """One D step then one G step (the original code's schedule)."""
-        d_loss, li_cat, li_cont, d_real, d_fake, iic = self.d_step(x_real)
+        d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist = self.d_step(x_real)
         g_loss = self.g_step(x_real.shape[0])
         return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
-                         li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic))
+                         li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic),
+                         li_distorted=float(li_dist))
 
     # --------------------------------------------------------------- state
     def state(self) -> dict:
