@@ -106,22 +106,24 @@ def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp
 
 
 @pytest.mark.parametrize("extra, expected", [
-    ([], [0.7, 1.4]),                                   # synthetic digits: their widths vary 0.6-1.4
-    (["--distort-scale-x", "0.9", "1.1"], [0.9, 1.1]),
+    ([], dict(rotation=45.0, scale_x=[0.7, 1.4])),  # synthetic digits: rotated ±30°, widths 0.6-1.4
+    (["--distort-scale-x", "0.9", "1.1", "--distort-rotation", "20"], dict(rotation=20.0, scale_x=[0.9, 1.1])),
 ])
-def test_distortion_width_range_follows_the_dataset_or_the_flag(extra, expected, tmp_path):
+def test_distortion_ranges_follow_the_dataset_or_the_flags(extra, expected, tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--no-figures", *extra, *TINY]) == 0
     config = json.loads((out / "config.json").read_text())["config"]
-    assert config["distortion"]["scale_x"] == expected
+    assert {k: config["distortion"][k] for k in expected} == expected
 
 
 def test_mnist_distortion_is_the_documented_default():
     from npgan.augment import Distortion
-    from npgan.cli import DISTORT_SCALE_X
-    assert DISTORT_SCALE_X["mnist"] == Distortion().scale_x
+    from npgan.cli import DISTORTIONS
+    assert Distortion(**DISTORTIONS["mnist"]) == Distortion()
 
 
-def test_bad_distortion_range_is_one_line_error(tmp_path, capsys):
-    assert main(["train", "--out", str(tmp_path / "r"), "--distort-scale-x", "1.2", "0.8", *TINY]) == 2
-    assert "scale_x" in capsys.readouterr().err
+@pytest.mark.parametrize("flags, name", [(["--distort-scale-x", "1.2", "0.8"], "scale_x"),
+                                         (["--distort-rotation", "200"], "rotation")])
+def test_bad_distortion_range_is_one_line_error(flags, name, tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), *flags, *TINY]) == 2
+    assert name in capsys.readouterr().err
