@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from npgan.cli import main
+from npgan.models import InfoGANConfig
 
 TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--noise-dim", "8"]
 
@@ -92,9 +93,12 @@ def test_console_entry_points():
 @pytest.mark.parametrize("recipe, extra, expected", [
     ("paper", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=0.0)),
     ("code", [], dict(q_std="fixed", lambda_cont=1.0, leaky_slope=0.01, consistency=0.0)),
-    ("npgan", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=1.0)),
-    ("npgan", ["--consistency", "0.5", "--leaky-slope", "0.2"],
-     dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.2, consistency=0.5)),
+    ("npgan", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=1.0,  # synthetic
+                       consistency_early=3.0, consistency_early_updates=2500)),
+    ("npgan", ["--consistency", "0.5", "--leaky-slope", "0.2"],  # an explicit weight from update 1
+     dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.2, consistency=0.5, consistency_early_updates=0)),
+    ("npgan", ["--consistency", "0", "--consistency-early", "2", "1"],
+     dict(consistency=0.0, consistency_early=2.0, consistency_early_updates=1)),
 ])
 def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
     out = tmp_path / recipe
@@ -102,7 +106,8 @@ def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp
     config = json.loads((out / "config.json").read_text())["config"]
     assert {k: config[k] for k in expected} == expected
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-    assert all((r["iic"] > 0) == (expected["consistency"] > 0) for r in records)
+    cfg = InfoGANConfig.from_dict(config)
+    assert all((r["iic"] > 0) == (cfg.consistency_at(r["update"]) > 0) for r in records)
 
 
 @pytest.mark.parametrize("extra, expected", [
@@ -116,13 +121,47 @@ def test_distortion_ranges_follow_the_dataset_or_the_flags(extra, expected, tmp_
     assert {k: config["distortion"][k] for k in expected} == expected
 
 
+def test_mnist_gets_its_own_consistency_weight(tmp_path, monkeypatch):
+    # MNIST's settings without the MNIST files: the loader is replaced by a tiny synthetic batch.
+    import npgan.cli as cli
+    from npgan.data import load_dataset
+    monkeypatch.setattr(cli, "_load_images", lambda *a, n=None: load_dataset("synthetic", split="train", n=64))
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mnist", "--out", str(out), "--no-figures", *TINY]) == 0
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["consistency"] == 1.0 and config["consistency_early_updates"] == 0
+    assert config["distortion"]["rotation"] == 30.0
+
+
+@pytest.mark.parametrize("recipe, dataset, weights", [("npgan", "synthetic", (3.0, 3.0, 1.0)),
+                                                      ("npgan", "mnist", (1.0, 1.0, 1.0)),
+                                                      ("paper", "synthetic", (0.0, 0.0, 0.0)),
+                                                      ("code", "mnist", (0.0, 0.0, 0.0))])
+def test_recipe_settings(recipe, dataset, weights):
+    from npgan.cli import recipe_settings
+    settings = recipe_settings(recipe, dataset)
+    cfg = InfoGANConfig(**{k: v for k, v in settings.items() if k != "distortion"})
+    assert tuple(cfg.consistency_at(u) for u in (1, 2500, 2501)) == weights
+    settings["distortion"]["rotation"] = -1.0  # a copy: the tables stay as they were
+    assert recipe_settings(recipe, dataset)["distortion"].get("rotation") != -1.0
+
+
+@pytest.mark.parametrize("recipe, dataset, name", [("gan", "mnist", "recipe"), ("npgan", "cifar", "dataset")])
+def test_recipe_settings_rejects_unknown_names(recipe, dataset, name):
+    from npgan.cli import recipe_settings
+    with pytest.raises(ValueError, match=name):
+        recipe_settings(recipe, dataset)
+
+
 def test_mnist_distortion_is_the_documented_default():
     from npgan.augment import Distortion
     from npgan.cli import DISTORTIONS
     assert Distortion(**DISTORTIONS["mnist"]) == Distortion()
 
 
-@pytest.mark.parametrize("flags, name", [(["--distort-scale-x", "1.2", "0.8"], "scale_x"),
+@pytest.mark.parametrize("flags, name", [(["--consistency-early", "-1", "10"], "consistency-early"),
+                                         (["--consistency-early", "1", "2.5"], "consistency-early"),
+                                         (["--distort-scale-x", "1.2", "0.8"], "scale_x"),
                                          (["--distort-rotation", "200"], "rotation")])
 def test_bad_distortion_range_is_one_line_error(flags, name, tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "r"), *flags, *TINY]) == 2

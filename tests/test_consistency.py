@@ -183,3 +183,46 @@ def test_distorted_fake_term_is_logged_and_changes_only_the_d_side():
     assert trainer.update(stream.next()).li_distorted == 0.0
     with pytest.raises(ValueError, match="fake_consistency"):
         _config(fake_consistency=-0.5)
+
+
+def test_early_weight_schedule_and_validation():
+    cfg = _config(consistency=1.0, consistency_early=3.0, consistency_early_updates=2)
+    assert [cfg.consistency_at(u) for u in (1, 2, 3, 100)] == [3.0, 3.0, 1.0, 1.0]
+    assert _config(consistency=0.5).consistency_at(1) == 0.5  # no early phase by default
+    back = InfoGANConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert (back.consistency_early, back.consistency_early_updates) == (3.0, 2)
+    old = cfg.to_dict()  # a config written before the fields existed: no early phase
+    del old["consistency_early"], old["consistency_early_updates"]
+    assert InfoGANConfig.from_dict(old).consistency_at(1) == 1.0
+    with pytest.raises(ValueError, match="consistency_early"):
+        _config(consistency_early=-1.0)
+    with pytest.raises(ValueError, match="consistency_early_updates"):
+        _config(consistency_early_updates=-1)
+    with pytest.raises(TypeError, match="consistency_early_updates"):
+        _config(consistency_early_updates=2.5)
+
+
+def test_trainer_switches_weight_after_the_early_updates_and_on_resume(tmp_path):
+    from npgan.train import TrainOptions, train
+    images = np.random.default_rng(7).uniform(0, 1, (40, 1, 28, 28)).astype(np.float32)
+    # early weight 2 for two updates, then off: the term runs in updates 1-2 only
+    cfg = _config(consistency=0.0, consistency_early=2.0, consistency_early_updates=2)
+    trainer, stream = build_trainer(cfg, 3, images)
+    iic = [trainer.update(stream.next()).iic for _ in range(3)]
+    assert iic[0] > 0 and iic[1] > 0 and iic[2] == 0.0 and trainer.updates_done == 3
+    # the reported D loss holds the weight in force: same batch and latents, weight 2 vs weight 1
+    losses = {}
+    for early in (2.0, 1.0):
+        t, s = build_trainer(_config(consistency=1.0, consistency_early=early, consistency_early_updates=1), 3,
+                             images)
+        st_ = t.update(s.next())
+        losses[early] = (st_.d_loss, st_.iic)
+    assert losses[1.0][0] - losses[2.0][0] == pytest.approx(losses[2.0][1], rel=1e-4)
+    # a resumed run is in the phase its update count says (the count is not in the trainer's state)
+    cfg = _config(consistency=1.0, consistency_early=3.0, consistency_early_updates=2)
+    straight = train(cfg, images, TrainOptions(updates=4, seed=1, out_dir=tmp_path / "a", progress=False))[0]
+    train(cfg, images, TrainOptions(updates=2, seed=1, out_dir=tmp_path / "b", progress=False))
+    resumed = train(cfg, images, TrainOptions(updates=4, out_dir=tmp_path / "b", progress=False), resume=True)[0]
+    assert resumed.updates_done == straight.updates_done == 4
+    for k, v in straight.nets.state_dict().items():
+        np.testing.assert_array_equal(v, resumed.nets.state_dict()[k], err_msg=k)

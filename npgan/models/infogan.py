@@ -32,7 +32,7 @@ import numpy as np
 
 from npgan import nn
 from npgan.augment import Distortion
-from npgan._checks import check_generator, check_real
+from npgan._checks import check_generator, check_int, check_real
 from npgan.models.latent import LatentSpec
 
 Q_STD_CHOICES = ("learned", "fixed")
@@ -47,7 +47,9 @@ class InfoGANConfig:
     Q is then trained only as a probe on detached trunk features, so L_I can still be plotted.
     ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
     the paper and the original code); ``distortion`` holds the ranges of the random distortions
-    that term asks Q's categories to ignore (:class:`npgan.augment.Distortion`).
+    that term asks Q's categories to ignore (:class:`npgan.augment.Distortion`). Over the first
+    ``consistency_early_updates`` updates the term weighs ``consistency_early`` instead (a stronger
+    start, while the categories form; :meth:`consistency_at`).
     ``fake_consistency`` weighs the categorical L_I on distorted copies of G's images, trained
     into the trunk and the Q head (0 = off).
     """
@@ -61,6 +63,8 @@ class InfoGANConfig:
     consistency: float = 0.0
     distortion: Distortion = field(default_factory=Distortion)
     fake_consistency: float = 0.0
+    consistency_early: float = 0.0
+    consistency_early_updates: int = 0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -80,6 +84,9 @@ class InfoGANConfig:
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
         self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
         self.fake_consistency = check_real(self.fake_consistency, "fake_consistency", minimum=0.0)
+        self.consistency_early = check_real(self.consistency_early, "consistency_early", minimum=0.0)
+        self.consistency_early_updates = check_int(self.consistency_early_updates,
+                                                   "consistency_early_updates", minimum=0)
         if isinstance(self.distortion, dict):
             self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in self.distortion.items()})
@@ -97,6 +104,10 @@ class InfoGANConfig:
         if self.image_shape != (1, 28, 28):
             raise ValueError(f"`image_shape` must be (1, 28, 28) for these networks, got {self.image_shape}")
         self.gan_baseline = bool(self.gan_baseline)
+
+    def consistency_at(self, update: int) -> float:
+        """Weight of the consistency term in update number ``update`` (counted from 1)."""
+        return self.consistency_early if update <= self.consistency_early_updates else self.consistency
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -181,6 +181,7 @@ def train(config: InfoGANConfig, images: np.ndarray, options: TrainOptions, *,
         trainer.load_state(state["trainer"])
         stream.load_state(state["data"])
         start = int(state["update"])
+        trainer.updates_done = start  # the consistency term's weight follows the update count
         seed = int(state["seed"])
         _truncate_metrics(metrics_path, start)
     else:

@@ -11,7 +11,9 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
   shared trunk (a known bug of some re-implementations is to stop it there).
 - npgan's real-data consistency term (``consistency > 0``, off in the paper's and the code's
   recipes): in the D step, Q's categories on real images and on distorted copies are made to agree
-  and stay balanced (:mod:`npgan.train.consistency`); it trains the trunk and the Q head only.
+  and stay balanced (:mod:`npgan.train.consistency`); it trains the trunk and the Q head only. Its
+  weight may be higher over the first updates (``InfoGANConfig.consistency_at``), so the trainer
+  counts its updates (``updates_done``).
 - GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
   step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
   plotted for a regular GAN too (the paper's Figure 1).
@@ -89,6 +91,8 @@ class InfoGANTrainer:
         self.h_cat = cfg.latent.categorical_entropy()
         self.h_cont = cfg.latent.continuous_entropy()
         self.distortion = cfg.distortion
+        #: updates made so far; picks the consistency term's weight (the loop sets it on resume)
+        self.updates_done = 0
 
     # ------------------------------------------------------------- helpers
     def sample_fake(self, n: int):
@@ -159,13 +163,13 @@ class InfoGANTrainer:
             offset += k
         return total, dq
 
-    def _real_consistency(self, x_real: np.ndarray, q_real: np.ndarray) -> float:
+    def _real_consistency(self, x_real: np.ndarray, q_real: np.ndarray, weight: float) -> float:
         """Forward/backward a distorted copy of the real batch through the trunk and Q head."""
         nets = self.nets
         x_aug = self.distortion(x_real, self.rng)
         q_aug = nets.q_head(nets.trunk(x_aug))
         iic, dq = self.consistency_terms(q_real, q_aug)
-        dq *= self.config.consistency
+        dq *= weight
         nets.trunk.backward(nets.q_head.backward(dq), need_dx=False)  # images are data: no dx
         return iic
 
@@ -204,11 +208,12 @@ class InfoGANTrainer:
         h = nets.trunk(x_real)
         logit = nets.d_head(h)
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
-        use_iic = cfg.consistency > 0 and not cfg.gan_baseline
+        w_iic = cfg.consistency_at(self.updates_done + 1)
+        use_iic = w_iic > 0 and not cfg.gan_baseline
         q_real = nets.q_head(h).copy() if use_iic else None  # target only: no backward
         nets.trunk.backward(nets.d_head.backward(dlogit), need_dx=False)  # images are data: no dx
         d_real = _sigmoid_mean(logit)
-        iic = self._real_consistency(x_real, q_real) if use_iic else 0.0
+        iic = self._real_consistency(x_real, q_real, w_iic) if use_iic else 0.0
         # fake batch (G's output is a constant here: nothing flows back into G)
         x_fake, cat, cont = self.sample_fake(n)
         h = nets.trunk(x_fake)
@@ -229,7 +234,7 @@ class InfoGANTrainer:
         self.opt_d.step()
         d_loss = loss_real + loss_fake
         if not cfg.gan_baseline:
-            d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + cfg.consistency * iic
+            d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + w_iic * iic
                        + cfg.fake_consistency * li_dist)
         return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist
 
@@ -267,6 +272,7 @@ class InfoGANTrainer:
         """One D step then one G step (the original code's schedule)."""
         d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist = self.d_step(x_real)
         g_loss = self.g_step(x_real.shape[0])
+        self.updates_done += 1
         return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
                          li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic),
                          li_distorted=float(li_dist))
