@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from npgan.augment import Distortion
 from npgan.cli import RECIPES, recipe_settings
 from npgan.data import load_dataset
 from npgan.evaluate import categorical_predictions, cluster_accuracy, estimate_li, sweep_correlations
@@ -37,10 +36,8 @@ def li_at(records, update, window=50):
 
 def run_seed(seed, args, train_x, test_x, test_y):
     out = Path(args.out) / f"seed{seed}"
-    recipe = recipe_settings(args.recipe, args.dataset)
-    distortion = Distortion(**recipe.pop("distortion"))
     config = InfoGANConfig(batch_size=args.batch_size, gan_baseline=args.gan_baseline,
-                           distortion=distortion, **recipe)
+                           **recipe_settings(args.recipe, args.dataset))
     ckpt = out / "checkpoint.npz"
     done = ckpt.exists() and load_checkpoint(ckpt)["update"] >= args.updates
     if not done:

@@ -123,7 +123,6 @@ def _load_images(dataset: str, split: str, data_dir, n: int | None = None):
 
 # ---------------------------------------------------------------- commands
 def cmd_train(args) -> int:
-    from npgan.augment import Distortion
     from npgan.figures import plot_li_curves, plot_losses, save_samples, save_traversals
     from npgan.models import InfoGANConfig, LatentSpec
     from npgan.train import TrainingDiverged, TrainingInterrupted, TrainOptions, train
@@ -137,7 +136,7 @@ def cmd_train(args) -> int:
         raise CLIError(f"{out} already holds a run; use --resume to continue it, --overwrite to start "
                        "again, or another --out")
     recipe = recipe_settings(args.recipe, args.dataset)
-    distortion = recipe.pop("distortion")
+    distortion = recipe["distortion"]  # a dict: InfoGANConfig builds the Distortion (and checks it)
     for key in ("q_std", "lambda_cont", "leaky_slope", "consistency"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
@@ -160,8 +159,7 @@ def cmd_train(args) -> int:
             latent=LatentSpec(noise_dim=args.noise_dim, categorical=tuple(args.categorical),
                               continuous=args.continuous),
             lambda_cat=args.lambda_cat, gan_baseline=args.gan_baseline, lr_d=args.lr_d, lr_g=args.lr_g,
-            beta1=args.beta1, batch_size=args.batch_size,
-            distortion=Distortion(**distortion), **recipe)
+            beta1=args.beta1, batch_size=args.batch_size, **recipe)
         options = TrainOptions(updates=args.updates, seed=args.seed, out_dir=out,
                                checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
     except (TypeError, ValueError) as exc:
