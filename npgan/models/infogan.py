@@ -11,6 +11,8 @@ all convolutional layers with D")::
     4x4 conv 64 stride 2 - lReLU - 4x4 conv 128 stride 2 - BN - lReLU - FC 1024 - BN - lReLU
     D head: FC 1 (a logit: D(x) = sigmoid(logit))
     Q head: FC 128 - BN - lReLU - FC (categorical logits, continuous means, continuous log-stds)
+    Q head with ``q_split=True``: two such branches side by side, FC 128 - BN - lReLU - FC for
+    the categorical logits and another for the continuous means and log-stds (``nn.Parallel``)
 
 Choices, each documented because implementations differ:
 
@@ -22,6 +24,16 @@ Choices, each documented because implementations differ:
 - Initialisation as in the original code: conv/deconv/FC weights ~ N(0, 0.02), biases 0,
   BN gamma ~ N(1, 0.02), beta 0, eps 1e-5, running averages with decay 0.9 (momentum 0.1).
 - D is applied to the real and the fake batch separately, so each gets its own BN statistics.
+- ``q_split`` (npgan's choice, off in the paper and the code): the paper's Q head has one hidden
+  layer for all codes. npgan's real-data consistency term asks the categorical output to ignore
+  rotation and width, and through a shared hidden layer that pressure also bears on the units the
+  continuous codes are read from (a linear probe on Q's hidden units of real images, rotation and
+  width: R^2 0.99 / 0.96 on the run that disentangled both, 0.96 / 0.74 on one that did not;
+  on the trunk's 1024 features both runs hold them at 0.99 / 0.96-0.97). Separate hidden layers
+  let the categorical branch become invariant while the continuous one keeps them. Measured on
+  the synthetic digits (npgan recipe, 5 000 updates, seeds 0/1/2): accuracy 0.892 / 0.964 / 0.972
+  and MIG(rotation + width) 0.151 / 0.143 / 0.369, against 0.973 / 0.984 / 0.781 and 0.210 / 0.157
+  / 0.088 with the shared head: it rescued the seed that failed and hurt another, so it stays off.
 """
 
 from __future__ import annotations
@@ -51,7 +63,8 @@ class InfoGANConfig:
     ``consistency_early_updates`` updates the term weighs ``consistency_early`` instead (a stronger
     start, while the categories form; :meth:`consistency_at`).
     ``fake_consistency`` weighs the categorical L_I on distorted copies of G's images, trained
-    into the trunk and the Q head (0 = off).
+    into the trunk and the Q head (0 = off). ``q_split`` gives the categorical and the continuous
+    outputs of Q separate hidden layers (module docstring).
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -65,6 +78,7 @@ class InfoGANConfig:
     fake_consistency: float = 0.0
     consistency_early: float = 0.0
     consistency_early_updates: int = 0
+    q_split: bool = False
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -104,6 +118,9 @@ class InfoGANConfig:
         if self.image_shape != (1, 28, 28):
             raise ValueError(f"`image_shape` must be (1, 28, 28) for these networks, got {self.image_shape}")
         self.gan_baseline = bool(self.gan_baseline)
+        if not isinstance(self.q_split, (bool, np.bool_)):
+            raise TypeError(f"`q_split` must be a bool, got {type(self.q_split).__name__}")
+        self.q_split = bool(self.q_split)
 
     def consistency_at(self, update: int) -> float:
         """Weight of the consistency term in update number ``update`` (counted from 1)."""
@@ -160,10 +177,16 @@ class InfoGANNets:
             nn.Linear(128 * 7 * 7, 1024, **kw), nn.BatchNorm1d(1024, **kw), nn.LeakyReLU(slope),
         )
         self.d_head = nn.Sequential(nn.Linear(1024, 1, **kw))
-        self.q_head = nn.Sequential(
-            nn.Linear(1024, 128, **kw), nn.BatchNorm1d(128, **kw), nn.LeakyReLU(slope),
-            nn.Linear(128, lat.q_output_dim, **kw),
-        )
+
+        def q_branch(width: int) -> nn.Sequential:
+            return nn.Sequential(nn.Linear(1024, 128, **kw), nn.BatchNorm1d(128, **kw), nn.LeakyReLU(slope),
+                                 nn.Linear(128, width, **kw))
+
+        cat_width, cont_width = lat.onehot_dim, lat.q_output_dim - lat.onehot_dim
+        if config.q_split and cat_width and cont_width:
+            self.q_head = nn.Parallel(q_branch(cat_width), q_branch(cont_width))
+        else:  # one hidden layer for all codes (the paper's; also q_split with one kind of code)
+            self.q_head = q_branch(lat.q_output_dim)
         self.dtype = np.dtype(dtype)
 
     # The named sub-networks, in a fixed order (checkpoints and optimisers rely on it).
