@@ -9,7 +9,24 @@ import numpy as np
 from .module import Module, check_dy
 
 
-class Sequential(Module):
+class _Indexed(Module):
+    """A container whose children are named ``"0"``, ``"1"``, ...: ``len`` and integer indexing."""
+
+    _child_noun = "children"  # how the error messages call the children
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+    def __getitem__(self, index: int) -> Module:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__} index must be an int, got {type(index).__name__}")
+        n = len(self._children)
+        if not -n <= index < n:
+            raise IndexError(f"{type(self).__name__} index {index} out of range for {n} {self._child_noun}")
+        return self._children[str(int(index) % n)]
+
+
+class Sequential(_Indexed):
     """Chain of modules applied in order; children are named ``"0"``, ``"1"``, ...
 
     ``backward`` runs the children's backward passes in reverse order. Each child keeps
@@ -20,6 +37,8 @@ class Sequential(Module):
     ----------
     *layers : Module
     """
+
+    _child_noun = "layers"
 
     def __init__(self, *layers: Module) -> None:
         super().__init__()
@@ -33,19 +52,8 @@ class Sequential(Module):
         self.add_module(str(len(self._children)), layer)
         return self
 
-    def __len__(self) -> int:
-        return len(self._children)
-
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._children.values()))
-
-    def __getitem__(self, index: int) -> Module:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"Sequential index must be an int, got {type(index).__name__}")
-        n = len(self._children)
-        if not -n <= index < n:
-            raise IndexError(f"Sequential index {index} out of range for {n} layers")
-        return self._children[str(int(index) % n)]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self._children.values():
@@ -68,7 +76,7 @@ class Sequential(Module):
         return bool(self._children) and list(self._children.values())[-1].has_pending_forward
 
 
-class Parallel(Module):
+class Parallel(_Indexed):
     """Branches applied to the same input, outputs concatenated along axis 1.
 
     ``Parallel(a, b)(x) == concatenate([a(x), b(x)], axis=1)``; children are named ``"0"``,
@@ -84,6 +92,8 @@ class Parallel(Module):
         At least one; each must map (n, ...) to (n, width_i, ...) with the same trailing shape.
     """
 
+    _child_noun = "branches"
+
     def __init__(self, *branches: Module) -> None:
         super().__init__()
         if not branches:
@@ -92,17 +102,6 @@ class Parallel(Module):
             if not isinstance(branch, Module):
                 raise TypeError(f"Parallel: branch {i} must be a npgan.nn.Module, got {type(branch).__name__}")
             self.add_module(str(i), branch)
-
-    def __len__(self) -> int:
-        return len(self._children)
-
-    def __getitem__(self, index: int) -> Module:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"Parallel index must be an int, got {type(index).__name__}")
-        n = len(self._children)
-        if not -n <= index < n:
-            raise IndexError(f"Parallel index {index} out of range for {n} branches")
-        return self._children[str(int(index) % n)]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         outs = [branch(x) for branch in self._children.values()]
