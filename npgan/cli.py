@@ -49,13 +49,22 @@ CONSISTENCY_WEIGHTS = {
     "synthetic": dict(consistency=1.0, consistency_early=3.0, consistency_early_updates=2500),
 }
 
+# Weight of the code-prior term (npgan.train.prior_match) in the npgan recipe, and the update after
+# which it starts, per dataset (InfoGANConfig fields); off unless listed.
+CODE_PRIOR = {"mnist": {}, "synthetic": {}}
+# Weight of the orthogonal-Jacobian term (npgan.train.jacobian) in the npgan recipe, and the update
+# after which it starts, per dataset; off unless listed.
+ORTHO_JACOBIAN = {"mnist": {}, "synthetic": {}}
+
 
 def recipe_settings(recipe: str, dataset: str) -> dict:
     """The InfoGANConfig settings of ``recipe`` on ``dataset`` (before any command-line overrides).
 
     Returns a dict with ``q_std``, ``lambda_cont``, ``leaky_slope``, ``consistency`` (the npgan
     recipe's per-dataset weight, 0 in the others), ``consistency_early`` and
-    ``consistency_early_updates`` (its weight over the first updates) and ``distortion`` (a dict of
+    ``consistency_early_updates`` (its weight over the first updates), ``code_prior`` and
+    ``code_prior_from`` (the code-prior term's weight and start), ``ortho_jacobian`` and
+    ``ortho_jacobian_from`` (the orthogonal-Jacobian term's) and ``distortion`` (a dict of
     :class:`npgan.augment.Distortion` ranges that differ from its defaults).
     """
     if recipe not in RECIPES:
@@ -63,9 +72,12 @@ def recipe_settings(recipe: str, dataset: str) -> dict:
     if dataset not in DATASETS:
         raise ValueError(f"`dataset` must be one of {list(DATASETS)}, got {dataset!r}")
     settings = dict(RECIPES[recipe])
-    settings.update(consistency=0.0, consistency_early=0.0, consistency_early_updates=0)
+    settings.update(consistency=0.0, consistency_early=0.0, consistency_early_updates=0,
+                    code_prior=0.0, code_prior_from=0, ortho_jacobian=0.0, ortho_jacobian_from=0)
     if recipe == "npgan":
         settings.update(CONSISTENCY_WEIGHTS[dataset])
+        settings.update(CODE_PRIOR[dataset])
+        settings.update(ORTHO_JACOBIAN[dataset])
     settings["distortion"] = dict(DISTORTIONS[dataset])
     return settings
 
@@ -150,6 +162,9 @@ def cmd_train(args) -> int:
             recipe["consistency_early_updates"] = _nonneg_int(updates)
         except argparse.ArgumentTypeError as exc:
             raise CLIError(f"--consistency-early: {exc}") from None
+    for key in ("code_prior", "code_prior_from", "ortho_jacobian", "ortho_jacobian_from"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
     if args.distort_scale_x is not None:
         distortion["scale_x"] = tuple(args.distort_scale_x)
     if args.distort_rotation is not None:
@@ -354,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar=("WEIGHT", "UPDATES"),
                    help="weight of the consistency term over the first UPDATES updates (npgan recipe: "
                         "3 over 2500 on synthetic digits; none on MNIST)")
+    t.add_argument("--code-prior", type=_nonneg_float, default=None, metavar="WEIGHT",
+                   help="weight of the code-prior term: Q's continuous readings of real images pulled "
+                        "towards Unif(-1, 1) (default 0: off)")
+    t.add_argument("--code-prior-from", type=_nonneg_int, default=None, metavar="UPDATES",
+                   help="the code-prior term starts after this many updates (default 0)")
+    t.add_argument("--ortho-jacobian", type=_nonneg_float, default=None, metavar="WEIGHT",
+                   help="weight of the orthogonal-Jacobian term: G's image changes along different "
+                        "continuous codes made orthogonal (default 0: off)")
+    t.add_argument("--ortho-jacobian-from", type=_nonneg_int, default=None, metavar="UPDATES",
+                   help="the orthogonal-Jacobian term starts after this many updates (default 0)")
     t.add_argument("--distort-rotation", type=_nonneg_float, default=None, metavar="DEGREES",
                    help="rotation range (±) of the consistency term's distortions (default: 45 on "
                         "synthetic digits, rotated ±30; 30 on MNIST)")

@@ -65,6 +65,9 @@ def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
     (["train", "--lambda-cat", "-1"], ">= 0"),
     (["train", "--dataset", "cifar"], "invalid choice"),
     (["train", "--q-std", "maybe"], "invalid choice"),
+    (["train", "--code-prior", "-1"], "--code-prior: expected a finite number >= 0"),
+    (["train", "--code-prior-from", "1.5"], "--code-prior-from: expected a non-negative integer"),
+    (["train", "--ortho-jacobian", "x"], "--ortho-jacobian: expected a number"),
 ])
 def test_bad_options_exit_2_with_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -99,6 +102,9 @@ def test_console_entry_points():
      dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.2, consistency=0.5, consistency_early_updates=0)),
     ("npgan", ["--consistency", "0", "--consistency-early", "2", "1"],
      dict(consistency=0.0, consistency_early=2.0, consistency_early_updates=1)),
+    ("npgan", ["--code-prior", "2", "--code-prior-from", "1"], dict(code_prior=2.0, code_prior_from=1)),
+    ("paper", ["--code-prior", "0.5"], dict(code_prior=0.5, code_prior_from=0)),
+    ("npgan", ["--ortho-jacobian", "3", "--ortho-jacobian-from", "1"], dict(ortho_jacobian=3.0, ortho_jacobian_from=1)),
 ])
 def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
     out = tmp_path / recipe
@@ -108,6 +114,8 @@ def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     cfg = InfoGANConfig.from_dict(config)
     assert all((r["iic"] > 0) == (cfg.consistency_at(r["update"]) > 0) for r in records)
+    assert all((r["prior_w2"] > 0) == (cfg.code_prior_at(r["update"]) > 0) for r in records)
+    assert all((r["ortho"] > 0) == (cfg.ortho_jacobian_at(r["update"]) > 0) for r in records)
 
 
 @pytest.mark.parametrize("extra, expected", [

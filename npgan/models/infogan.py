@@ -64,7 +64,11 @@ class InfoGANConfig:
     start, while the categories form; :meth:`consistency_at`).
     ``fake_consistency`` weighs the categorical L_I on distorted copies of G's images, trained
     into the trunk and the Q head (0 = off). ``q_split`` gives the categorical and the continuous
-    outputs of Q separate hidden layers (module docstring).
+    outputs of Q separate hidden layers (module docstring). ``code_prior`` weighs the matching of
+    Q's continuous readings of real images to the codes' prior (:mod:`npgan.train.prior_match`;
+    0 = off), applied in the updates after number ``code_prior_from``. ``ortho_jacobian`` weighs
+    the orthogonality of G's image changes along the continuous codes (:mod:`npgan.train.jacobian`;
+    0 = off), applied in the updates after number ``ortho_jacobian_from``.
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -79,6 +83,10 @@ class InfoGANConfig:
     consistency_early: float = 0.0
     consistency_early_updates: int = 0
     q_split: bool = False
+    code_prior: float = 0.0
+    code_prior_from: int = 0
+    ortho_jacobian: float = 0.0
+    ortho_jacobian_from: int = 0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -101,6 +109,10 @@ class InfoGANConfig:
         self.consistency_early = check_real(self.consistency_early, "consistency_early", minimum=0.0)
         self.consistency_early_updates = check_int(self.consistency_early_updates,
                                                    "consistency_early_updates", minimum=0)
+        self.code_prior = check_real(self.code_prior, "code_prior", minimum=0.0)
+        self.code_prior_from = check_int(self.code_prior_from, "code_prior_from", minimum=0)
+        self.ortho_jacobian = check_real(self.ortho_jacobian, "ortho_jacobian", minimum=0.0)
+        self.ortho_jacobian_from = check_int(self.ortho_jacobian_from, "ortho_jacobian_from", minimum=0)
         if isinstance(self.distortion, dict):
             self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in self.distortion.items()})
@@ -125,6 +137,16 @@ class InfoGANConfig:
     def consistency_at(self, update: int) -> float:
         """Weight of the consistency term in update number ``update`` (counted from 1)."""
         return self.consistency_early if update <= self.consistency_early_updates else self.consistency
+
+    def code_prior_at(self, update: int) -> float:
+        """Weight of the code-prior term in update number ``update`` (counted from 1): 0 up to
+        ``code_prior_from``, ``code_prior`` after."""
+        return self.code_prior if update > self.code_prior_from else 0.0
+
+    def ortho_jacobian_at(self, update: int) -> float:
+        """Weight of the orthogonal-Jacobian term in update number ``update`` (counted from 1): 0 up
+        to ``ortho_jacobian_from``, ``ortho_jacobian`` after."""
+        return self.ortho_jacobian if update > self.ortho_jacobian_from else 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -14,6 +14,12 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
   and stay balanced (:mod:`npgan.train.consistency`); it trains the trunk and the Q head only. Its
   weight may be higher over the first updates (``InfoGANConfig.consistency_at``), so the trainer
   counts its updates (``updates_done``).
+- npgan's code-prior term (``code_prior > 0``, off by default): in the D step, Q's continuous
+  readings of the real batch are pulled towards the codes' prior Unif(-1, 1)
+  (:mod:`npgan.train.prior_match`); trunk and Q head only, after update ``code_prior_from``.
+- npgan's orthogonal-Jacobian term (``ortho_jacobian > 0``, off by default): in the G step, G's
+  image changes along different continuous codes are made orthogonal (:mod:`npgan.train.jacobian`);
+  G only, after update ``ortho_jacobian_from``.
 - GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
   step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
   plotted for a regular GAN too (the paper's Figure 1).
@@ -34,6 +40,11 @@ from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.nn import losses
 from npgan.train.consistency import paired_assignment_mi
+from npgan.train.jacobian import orthogonality_penalty
+from npgan.train.prior_match import sliced_uniform_w2
+
+#: step of the finite differences of the orthogonal-Jacobian term (codes live in [-1, 1])
+JACOBIAN_EPS = 0.1
 
 
 @dataclass
@@ -44,7 +55,9 @@ class StepStats:
     MNIST; Figure 1), ``li_cont`` the continuous part (a differential-entropy bound, may be < 0).
     ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch. ``iic`` is the
     real-data consistency objective I(c; c') in nats (0 when the term is off), ``li_distorted``
-    the categorical L_I on distorted fakes (0 when ``fake_consistency`` is off).
+    the categorical L_I on distorted fakes (0 when ``fake_consistency`` is off), ``prior_w2`` the
+    code-prior term's W2^2 on the real batch (0 when the term is off in that update), ``ortho`` the
+    orthogonal-Jacobian penalty of the G step (mean cos^2; 0 when off).
     """
 
     d_loss: float
@@ -55,10 +68,13 @@ class StepStats:
     d_fake: float
     iic: float = 0.0
     li_distorted: float = 0.0
+    prior_w2: float = 0.0
+    ortho: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(d_loss=self.d_loss, g_loss=self.g_loss, li_cat=self.li_cat, li_cont=self.li_cont,
-                    d_real=self.d_real, d_fake=self.d_fake, iic=self.iic, li_distorted=self.li_distorted)
+                    d_real=self.d_real, d_fake=self.d_fake, iic=self.iic, li_distorted=self.li_distorted,
+                    prior_w2=self.prior_w2, ortho=self.ortho)
 
     def finite(self) -> bool:
         return all(np.isfinite(v) for v in self.as_dict().values())
@@ -93,6 +109,8 @@ class InfoGANTrainer:
         self.distortion = cfg.distortion
         #: updates made so far; picks the consistency term's weight (the loop sets it on resume)
         self.updates_done = 0
+        #: the orthogonal-Jacobian penalty of the last G step (0 when the term was off)
+        self.last_ortho = 0.0
 
     # ------------------------------------------------------------- helpers
     def sample_fake(self, n: int):
@@ -189,6 +207,18 @@ class InfoGANTrainer:
         nets.trunk.backward(nets.q_head.backward(dq_cat), need_dx=False)  # G's output is data here
         return li_dist
 
+    def _code_prior(self, q_real: np.ndarray):
+        """Sliced W2^2 between Q's continuous means on real images and the codes' prior (uniform on
+        [-1, 1]^d), and its gradient with respect to Q's output (:mod:`npgan.train.prior_match`)."""
+        lat = self.config.latent
+        dq = np.zeros_like(q_real)
+        if not np.all(np.isfinite(q_real)):
+            return float("nan"), dq
+        start = sum(lat.categorical)
+        w2, dmean = sliced_uniform_w2(np.ascontiguousarray(q_real[:, start: start + lat.continuous]))
+        dq[:, start: start + lat.continuous] = dmean
+        return w2, dq
+
     def _weighted(self, dq_cat, dq_cont, lam_cat: float, lam_cont: float):
         dq = dq_cat * lam_cat
         dq += dq_cont * lam_cont
@@ -198,7 +228,7 @@ class InfoGANTrainer:
     def d_step(self, x_real: np.ndarray):
         """One discriminator (and Q) update.
 
-        Returns (d_loss, li_cat, li_cont, d_real, d_fake, iic, li_distorted).
+        Returns (d_loss, li_cat, li_cont, d_real, d_fake, iic, li_distorted, prior_w2).
         """
         nets, cfg = self.nets, self.config
         nets.train()
@@ -210,8 +240,15 @@ class InfoGANTrainer:
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
         w_iic = cfg.consistency_at(self.updates_done + 1)
         use_iic = w_iic > 0 and not cfg.gan_baseline
-        q_real = nets.q_head(h).copy() if use_iic else None  # target only: no backward
-        nets.trunk.backward(nets.d_head.backward(dlogit), need_dx=False)  # images are data: no dx
+        w_prior = 0.0 if cfg.gan_baseline or not cfg.latent.continuous else cfg.code_prior_at(self.updates_done + 1)
+        q_real = nets.q_head(h).copy() if (use_iic or w_prior > 0) else None
+        dh = nets.d_head.backward(dlogit)
+        prior_w2 = 0.0
+        if w_prior > 0:
+            prior_w2, dq = self._code_prior(q_real)
+            dq *= w_prior
+            dh += nets.q_head.backward(dq)  # before the consistency term's Q forward (one cache)
+        nets.trunk.backward(dh, need_dx=False)  # images are data: no dx
         d_real = _sigmoid_mean(logit)
         iic = self._real_consistency(x_real, q_real, w_iic) if use_iic else 0.0
         # fake batch (G's output is a constant here: nothing flows back into G)
@@ -236,7 +273,8 @@ class InfoGANTrainer:
         if not cfg.gan_baseline:
             d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + w_iic * iic
                        + cfg.fake_consistency * li_dist)
-        return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist
+            d_loss += w_prior * prior_w2
+        return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist, prior_w2
 
     def g_step(self, n: int) -> float:
         """One generator update on a fresh latent sample. Returns G's loss."""
@@ -265,17 +303,47 @@ class InfoGANTrainer:
             for mod in frozen:
                 mod.requires_grad_(True)
         nets.G.backward(dx)
+        w_ortho = 0.0 if cfg.gan_baseline or cfg.latent.continuous < 2 else cfg.ortho_jacobian_at(self.updates_done + 1)
+        self.last_ortho = self._ortho_jacobian(max(2, n // 4), w_ortho) if w_ortho > 0 else 0.0
         self.opt_g.step()
         return g_loss
 
+    def _ortho_jacobian(self, m: int, weight: float) -> float:
+        """Forward/backward the orthogonal-Jacobian term (:mod:`npgan.train.jacobian`) through G on
+        ``m`` fresh latents: one forward of the base latents stacked with one copy per continuous
+        code moved by ``JACOBIAN_EPS`` and one with the noise moved by ``JACOBIAN_EPS`` along a random
+        unit direction (one batch, so every copy sees the same BN statistics).
+        Accumulates ``weight`` times its gradient into G; runs after G's main backward (one cache)."""
+        nets, lat = self.nets, self.config.latent
+        z, cat, cont = lat.sample(m, self.rng, dtype=nets.dtype)
+        latents = [(z, cont)]
+        for k in range(lat.continuous):
+            moved = cont.copy()
+            moved[:, k] += JACOBIAN_EPS
+            latents.append((z, moved))
+        if lat.noise_dim:
+            # one random direction of the noise per sample: the codes' changes should not be
+            # ones the noise can make too (else z carries part of a code's factor)
+            v = self.rng.normal(size=z.shape)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            latents.append(((z + JACOBIAN_EPS * v).astype(z.dtype), cont))
+        x = nets.generate(np.concatenate([lat.assemble(zz, cat, cc, dtype=nets.dtype) for zz, cc in latents]))
+        parts = [x[i * m: (i + 1) * m] for i in range(len(latents))]
+        penalty, d_base, d_shifted = orthogonality_penalty(parts[0], parts[1:], JACOBIAN_EPS)
+        dx = np.concatenate([d_base, *d_shifted])
+        dx *= weight
+        nets.G.backward(dx)
+        return penalty
+
     def update(self, x_real: np.ndarray) -> StepStats:
         """One D step then one G step (the original code's schedule)."""
-        d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist = self.d_step(x_real)
+        d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist, prior_w2 = self.d_step(x_real)
         g_loss = self.g_step(x_real.shape[0])
         self.updates_done += 1
         return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
                          li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic),
-                         li_distorted=float(li_dist))
+                         li_distorted=float(li_dist), prior_w2=float(prior_w2),
+                         ortho=float(self.last_ortho))
 
     # --------------------------------------------------------------- state
     def state(self) -> dict:
