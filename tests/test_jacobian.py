@@ -139,3 +139,23 @@ def test_term_is_logged_trains_g_only_and_is_off_where_it_cannot_apply():
                               ortho_jacobian=1.0)):
         trainer, stream = build_trainer(cfg, 3, images)
         assert trainer.update(stream.next()).ortho == 0.0
+
+
+@pytest.mark.parametrize("term", [dict(ortho_jacobian=1.0, ortho_jacobian_from=2),
+                                  dict(code_prior=1.0, code_prior_from=2)])
+def test_a_term_before_its_start_leaves_the_run_identical_to_the_default(term):
+    # a run that switches a term on late must be the default run up to that update (same random
+    # stream, same weights), so its rows compare with the default's
+    images = np.random.default_rng(7).uniform(0, 1, (40, 1, 28, 28)).astype(np.float32)
+    runs = []
+    for cfg in (_config(), _config(**term)):
+        trainer, stream = build_trainer(cfg, 5, images)
+        stats = [trainer.update(stream.next()).as_dict() for _ in range(2)]
+        runs.append((stats, trainer.nets))
+    (plain, nets_a), (late, nets_b) = runs
+    assert plain == late
+    for name in ("G", "trunk", "d_head", "q_head"):
+        pa, pb = getattr(nets_a, name).parameters(), getattr(nets_b, name).parameters()
+        assert pa.keys() == pb.keys()
+        for key in pa:
+            np.testing.assert_array_equal(pa[key], pb[key])
