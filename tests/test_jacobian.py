@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.testing import numerical_gradient
 from npgan.train import InfoGANTrainer, build_trainer
 from npgan.train.jacobian import orthogonality_penalty
 from npgan.train.step import JACOBIAN_EPS
@@ -26,20 +27,8 @@ def test_value_and_gradient_float64(seed, m, k, eps):
     assert pen == pytest.approx(np.mean(cos2), rel=1e-12)
     assert 0.0 <= pen <= 1.0 + 1e-12
 
-    def value(b, s):
-        return orthogonality_penalty(b, s, eps)[0]
-
-    h = 1e-6
-    for arr_idx in range(k + 1):
-        arrays = [base] + shifted
-        num = np.zeros_like(base)
-        for idx in np.ndindex(base.shape):
-            up = [a.copy() for a in arrays]
-            dn = [a.copy() for a in arrays]
-            up[arr_idx][idx] += h
-            dn[arr_idx][idx] -= h
-            num[idx] = (value(up[0], up[1:]) - value(dn[0], dn[1:])) / (2 * h)
-        ana = d_base if arr_idx == 0 else d_shifted[arr_idx - 1]
+    for arr, ana in zip([base, *shifted], [d_base, *d_shifted]):
+        num = numerical_gradient(lambda: orthogonality_penalty(base, shifted, eps)[0], arr)
         np.testing.assert_allclose(ana, num, rtol=1e-5, atol=1e-8)
 
 

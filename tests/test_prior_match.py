@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.stats import wasserstein_distance
 
 from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.testing import numerical_gradient
 from npgan.train import InfoGANTrainer, build_trainer
 from npgan.train.prior_match import sliced_uniform_w2, uniform_w2
 
@@ -22,14 +23,7 @@ def test_value_and_gradient_float64(seed, n, d, scale):
     w2, g = uniform_w2(v)
     targets = -1 + (2 * np.arange(n) + 1) / n
     assert w2 == pytest.approx(sum(np.mean((np.sort(v[:, j]) - targets) ** 2) for j in range(d)), rel=1e-12)
-    h = 1e-6
-    num = np.zeros_like(v)
-    for i in range(n):
-        for j in range(d):
-            up, dn = v.copy(), v.copy()
-            up[i, j] += h
-            dn[i, j] -= h
-            num[i, j] = (uniform_w2(up)[0] - uniform_w2(dn)[0]) / (2 * h)
+    num = numerical_gradient(lambda: uniform_w2(v)[0], v)
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
 
 
@@ -73,13 +67,7 @@ def test_sliced_value_and_gradient_float64(seed, n, d, n_angles):
     v = rng.normal(0, 1, (n, d))
     w2, g = sliced_uniform_w2(v, n_angles=n_angles)
     assert w2 >= 0.0
-    h = 1e-6
-    num = np.zeros_like(v)
-    for idx in np.ndindex(v.shape):
-        up, dn = v.copy(), v.copy()
-        up[idx] += h
-        dn[idx] -= h
-        num[idx] = (sliced_uniform_w2(up, n_angles=n_angles)[0] - sliced_uniform_w2(dn, n_angles=n_angles)[0]) / (2 * h)
+    num = numerical_gradient(lambda: sliced_uniform_w2(v, n_angles=n_angles)[0], v)
     np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-8)
 
 
