@@ -26,7 +26,7 @@ import numpy as np
 from ._checks import check_float_array, check_generator, check_real
 from .nn.module import Module
 
-__all__ = ["rel_error", "numerical_gradient", "check_gradients"]
+__all__ = ["rel_error", "numerical_gradient", "numerical_partial", "check_gradients"]
 
 
 def rel_error(a, b) -> float:
@@ -38,6 +38,27 @@ def rel_error(a, b) -> float:
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
+
+
+def _check_difference_args(f, x, eps) -> float:
+    if not callable(f):
+        raise TypeError(f"`f` must be callable, got {type(f).__name__}")
+    check_float_array(x, "x")
+    if x.dtype != np.float64:
+        raise TypeError(f"`x` must be float64 for central differences, got {x.dtype}")
+    if not x.flags.writeable:
+        raise ValueError("`x` must be writeable (it is perturbed in place)")
+    return check_real(eps, "eps", minimum=0.0, strict_min=True)
+
+
+def _central_difference(f, x: np.ndarray, idx: tuple, eps: float) -> float:
+    orig = x[idx]
+    x[idx] = orig + eps
+    fp = float(f())
+    x[idx] = orig - eps
+    fm = float(f())
+    x[idx] = orig  # restored exactly: the caller's array is unchanged afterwards
+    return (fp - fm) / (2.0 * eps)
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -58,26 +79,38 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     -------
     ndarray, shape of ``x``, float64
     """
-    if not callable(f):
-        raise TypeError(f"`f` must be callable, got {type(f).__name__}")
-    check_float_array(x, "x")
-    if x.dtype != np.float64:
-        raise TypeError(f"`x` must be float64 for central differences, got {x.dtype}")
-    if not x.flags.writeable:
-        raise ValueError("`x` must be writeable (it is perturbed in place)")
-    eps = check_real(eps, "eps", minimum=0.0, strict_min=True)
+    eps = _check_difference_args(f, x, eps)
     grad = np.zeros(x.shape, dtype=np.float64)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
-        idx = it.multi_index
-        orig = x[idx]
-        x[idx] = orig + eps
-        fp = float(f())
-        x[idx] = orig - eps
-        fm = float(f())
-        x[idx] = orig
-        grad[idx] = (fp - fm) / (2.0 * eps)
+        grad[it.multi_index] = _central_difference(f, x, it.multi_index, eps)
     return grad
+
+
+def numerical_partial(f: Callable[[], float], x: np.ndarray, index, eps: float = 1e-6) -> float:
+    """Central-difference derivative of the scalar ``f()`` with respect to the one element ``x[index]``.
+
+    For spot checks of large parameter arrays, where a full :func:`numerical_gradient` would cost
+    two evaluations of ``f`` per element. ``x[index]`` is perturbed in place and restored exactly.
+
+    Parameters
+    ----------
+    f : callable () -> float
+    x : ndarray, float64, writeable
+    index : tuple of int, one per dimension of ``x``
+    eps : float > 0
+
+    Returns
+    -------
+    float
+    """
+    eps = _check_difference_args(f, x, eps)
+    if (not isinstance(index, tuple) or len(index) != x.ndim
+            or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in index)):
+        raise TypeError(f"`index` must be a tuple of {x.ndim} ints, got {index!r}")
+    if not all(-n <= i < n for i, n in zip(index, x.shape)):
+        raise ValueError(f"`index` {index} is out of bounds for shape {x.shape}")
+    return _central_difference(f, x, tuple(int(i) for i in index), eps)
 
 
 def check_gradients(module: Module, x: np.ndarray, rng: np.random.Generator,

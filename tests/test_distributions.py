@@ -11,22 +11,15 @@ from scipy import special, stats
 from npgan.distributions import (Categorical, CategoricalPosterior, Gaussian, GaussianPosterior,
                                  Uniform, categorical_log_q, gaussian_log_q)
 from npgan.info import categorical_entropy, entropy, gaussian_entropy, product_entropy, uniform_entropy
+from npgan.testing import numerical_gradient
 
 MC_N = 40_000
 
 
-def numerical_grad(f, x, eps=1e-6):
-    """Central differences of a scalar function f at x (float64)."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        fp = f(x)
-        x[i] = old - eps
-        fm = f(x)
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+def numerical_grad(f, x):
+    """Central differences of the scalar ``f(x)`` at a float64 copy of ``x``."""
+    x = np.array(x, dtype=np.float64)
+    return numerical_gradient(lambda: f(x), x)
 
 
 def mc_entropy_ok(dist, rng, n=MC_N):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import npgan.kernels as K
 from npgan.kernels import reference as R
+from npgan.testing import numerical_gradient
 
 conv_module = importlib.import_module("npgan.kernels.conv")
 im2col_module = importlib.import_module("npgan.kernels.im2col")
@@ -59,22 +60,6 @@ def assert_close(actual, expected, dtype, what=""):
 
 def randn(rng, shape, dtype, scale=1.0, loc=0.0):
     return (loc + scale * rng.standard_normal(shape)).astype(dtype)
-
-
-def numerical_grad(f, x, eps=1e-6):
-    """Central differences of the scalar ``f()`` w.r.t. every entry of ``x`` (modified in place)."""
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        idx = it.multi_index
-        old = x[idx]
-        x[idx] = old + eps
-        fp = f()
-        x[idx] = old - eps
-        fm = f()
-        x[idx] = old
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
 
 
 # ----------------------------------------------------------------- strategies
@@ -165,7 +150,7 @@ class TestReferenceGrounding:
         def f():
             return float(np.sum(r * R.conv2d_forward(x, w, b, 2, 1)))
         for got, arr in ((dx, x), (dw, w), (db, b)):
-            np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(got, numerical_gradient(f, arr), rtol=1e-6, atol=1e-7)
 
     def test_conv_transpose_backward_matches_finite_differences(self):
         rng = np.random.default_rng(1)
@@ -175,7 +160,7 @@ class TestReferenceGrounding:
         def f():
             return float(np.sum(r * R.conv_transpose2d_forward(x, w, b, 2, 1, 1)))
         for got, arr in ((dx, x), (dw, w), (db, b)):
-            np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(got, numerical_gradient(f, arr), rtol=1e-6, atol=1e-7)
 
     @pytest.mark.parametrize("training", [True, False])
     @pytest.mark.parametrize("shape", [(5, 3), (3, 2, 2, 3)])
@@ -190,7 +175,7 @@ class TestReferenceGrounding:
             return float(np.sum(r * R.batchnorm_forward(x, gamma, beta, 1e-5, training, rm, rv)[0]))
         dx, dg, db = R.batchnorm_backward(r, x, gamma, 1e-5, training, rm, rv)
         for got, arr in ((dx, x), (dg, gamma), (db, beta)):
-            np.testing.assert_allclose(got, numerical_grad(f, arr), rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(got, numerical_gradient(f, arr), rtol=1e-5, atol=1e-7)
 
     def test_batchnorm_training_statistics(self):
         x = np.array([[1.0, 10.0], [3.0, 10.0]])
@@ -206,7 +191,7 @@ class TestReferenceGrounding:
         r = np.array([0.3, -1.2, 0.7, 2.0, -0.5])
         def f():
             return float(np.sum(r * R.activation_forward(kind, x, 0.2)))
-        np.testing.assert_allclose(R.activation_backward(kind, r, x, 0.2), numerical_grad(f, x),
+        np.testing.assert_allclose(R.activation_backward(kind, r, x, 0.2), numerical_gradient(f, x),
                                    rtol=1e-6, atol=1e-9)
 
     def test_activation_hand_values(self):

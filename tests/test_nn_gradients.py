@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from npgan import nn
-from npgan.testing import check_gradients, numerical_gradient, rel_error
+from npgan.testing import check_gradients, numerical_gradient, numerical_partial, rel_error
 
 TOL = 1e-6
 F64 = np.float64
@@ -185,6 +185,28 @@ def test_numerical_gradient_of_known_function_and_restores_input():
     with pytest.raises(ValueError, match="eps"):
         numerical_gradient(lambda: 0.0, x, eps=0.0)
 
+
+
+def test_numerical_partial_matches_one_entry_of_the_gradient_and_restores_input():
+    x = np.array([[0.5, -1.0], [2.0, 0.1]])
+    x0 = x.copy()
+
+    def f():
+        return float(np.sum(x ** 3) + x[0, 1] * x[1, 0])
+
+    full = numerical_gradient(f, x)
+    for idx in ((0, 1), (1, 0), (np.int64(1), np.int64(1))):
+        assert numerical_partial(f, x, idx) == full[tuple(int(i) for i in idx)]
+    np.testing.assert_array_equal(x, x0)
+    assert numerical_partial(f, x, (-1, -2)) == full[1, 0]
+    with pytest.raises(TypeError, match="index"):
+        numerical_partial(f, x, [0, 1])
+    with pytest.raises(TypeError, match="index"):
+        numerical_partial(f, x, (0,))
+    with pytest.raises(ValueError, match="out of bounds"):
+        numerical_partial(f, x, (2, 0))
+    with pytest.raises(TypeError, match="float64"):
+        numerical_partial(f, x.astype(np.float32), (0, 0))
 
 def test_check_gradients_leaves_module_state_untouched():
     rng = np.random.default_rng(0)

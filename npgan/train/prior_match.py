@@ -34,6 +34,26 @@ import numpy as np
 from npgan._checks import check_float_array, check_int, check_real
 
 
+def _check_support(low, high) -> tuple[float, float]:
+    low = check_real(low, "low")
+    high = check_real(high, "high")
+    if not high > low:
+        raise ValueError(f"`high` must be greater than `low`, got low={low}, high={high}")
+    return float(low), float(high)
+
+
+def _sorted_w2(proj: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """W2^2 between the 1-D sample ``proj`` (n,) and the distribution whose quantiles at (2i + 1) / 2n
+    are ``targets`` (n,), and its gradient (n,). Ties are broken by position (any order gives the
+    same W2^2; the gradient is that of one valid coupling)."""
+    n = proj.shape[0]
+    order = np.argsort(proj, kind="stable")
+    gap = proj[order] - targets
+    grad = np.empty(n)
+    grad[order] = 2.0 * gap / n
+    return float(np.sum(gap * gap) / n), grad
+
+
 def uniform_w2(values: np.ndarray, low: float = -1.0, high: float = 1.0):
     """Squared 2-Wasserstein distance of each column's sample to Unif(low, high), and its gradient.
 
@@ -50,24 +70,20 @@ def uniform_w2(values: np.ndarray, low: float = -1.0, high: float = 1.0):
         Sum over the ``d`` columns of W2^2 (mean squared gap between the sorted column and the
         uniform's quantiles).
     grad : ndarray, shape (n, d), dtype of ``values``
-        Gradient of ``w2`` with respect to ``values``. Ties between equal values are broken by
-        position (any order gives the same W2^2; the gradient is that of one valid coupling).
+        Gradient of ``w2`` with respect to ``values`` (ties broken by position).
     """
     check_float_array(values, "values", ndim=2)
-    low = check_real(low, "low")
-    high = check_real(high, "high")
-    if not high > low:
-        raise ValueError(f"`high` must be greater than `low`, got low={low}, high={high}")
+    low, high = _check_support(low, high)
     n = values.shape[0]
     if n == 0:
         raise ValueError(f"`values` must hold at least one sample, got shape {values.shape}")
     v = values.astype(np.float64)
-    order = np.argsort(v, axis=0, kind="stable")
     targets = low + (high - low) * (2.0 * np.arange(n) + 1.0) / (2.0 * n)
-    gap = np.take_along_axis(v, order, axis=0) - targets[:, None]
-    w2 = float(np.sum(gap * gap) / n)
     grad = np.empty_like(v)
-    np.put_along_axis(grad, order, 2.0 * gap / n, axis=0)
+    w2 = 0.0
+    for j in range(v.shape[1]):
+        w2_j, grad[:, j] = _sorted_w2(v[:, j], targets)
+        w2 += w2_j
     return w2, grad.astype(values.dtype)
 
 
@@ -115,17 +131,14 @@ def sliced_uniform_w2(values: np.ndarray, n_angles: int = 8, low: float = -1.0, 
     n_angles = check_int(n_angles, "n_angles", minimum=2)
     if n_angles % 2:
         raise ValueError(f"`n_angles` must be even (so the axes are among the directions), got {n_angles}")
-    low = check_real(low, "low")
-    high = check_real(high, "high")
-    if not high > low:
-        raise ValueError(f"`high` must be greater than `low`, got low={low}, high={high}")
+    low, high = _check_support(low, high)
     n, d = values.shape
     if n == 0:
         raise ValueError(f"`values` must hold at least one sample, got shape {values.shape}")
     if d < 2:
         return uniform_w2(values, low, high)
     v = values.astype(np.float64)
-    targets = _plane_quantiles(n, n_angles, float(low), float(high))
+    targets = _plane_quantiles(n, n_angles, low, high)
     grad = np.zeros_like(v)
     total, count = 0.0, 0
     for i in range(d):
@@ -136,13 +149,9 @@ def sliced_uniform_w2(values: np.ndarray, n_angles: int = 8, low: float = -1.0, 
                     continue
                 a = np.pi * k / n_angles
                 c, s_ = np.cos(a), np.sin(a)
-                proj = c * v[:, i] + s_ * v[:, j]
-                order = np.argsort(proj, kind="stable")
-                gap = proj[order] - targets[k]
-                total += float(np.sum(gap * gap) / n)
+                w2_k, g = _sorted_w2(c * v[:, i] + s_ * v[:, j], targets[k])
+                total += w2_k
                 count += 1
-                g = np.empty(n)
-                g[order] = 2.0 * gap / n
                 grad[:, i] += c * g
                 grad[:, j] += s_ * g
     return total / count, (grad / count).astype(values.dtype)
