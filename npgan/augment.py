@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from npgan._checks import check_float_array, check_generator, check_real
+from npgan._checks import check_float_array, check_generator, check_int, check_real
 from npgan.kernels.warp import affine_warp as _affine_warp_kernel
 
 
@@ -110,6 +110,19 @@ class Distortion:
         warped = affine_warp(images, self.matrices(images.shape[0], rng, images.shape[-2:]))
         alpha = rng.uniform(-self.stroke, self.stroke, images.shape[0])
         return stroke_blend(warped, alpha)
+
+    def grouped(self, images: np.ndarray, group_size: int, rng: np.random.Generator) -> np.ndarray:
+        """A distorted copy of ``images`` where each run of ``group_size`` consecutive images shares
+        one random distortion (``group_size`` must divide N)."""
+        check_float_array(images, "images")
+        group_size = check_int(group_size, "group_size", minimum=1)
+        n = images.shape[0]
+        if n % group_size:
+            raise ValueError(f"`group_size` ({group_size}) must divide the number of images ({n})")
+        groups = n // group_size
+        mats = np.repeat(self.matrices(groups, rng, images.shape[-2:]), group_size, axis=0)
+        alpha = np.repeat(rng.uniform(-self.stroke, self.stroke, groups), group_size)
+        return stroke_blend(affine_warp(images, mats), alpha)
 
 
 def _cross_filter(x: np.ndarray, op) -> np.ndarray:

@@ -55,6 +55,9 @@ CODE_PRIOR = {"mnist": {}, "synthetic": {}}
 # Weight of the orthogonal-Jacobian term (npgan.train.jacobian) in the npgan recipe, and the update
 # after which it starts, per dataset; off unless listed.
 ORTHO_JACOBIAN = {"mnist": {}, "synthetic": {}}
+# Weight of the code-equivariance term (npgan.train.equivariance) in the npgan recipe, and the update
+# after which it starts, per dataset; off unless listed.
+CODE_EQUIVARIANCE = {"mnist": {}, "synthetic": {}}
 
 
 def recipe_settings(recipe: str, dataset: str) -> dict:
@@ -64,7 +67,8 @@ def recipe_settings(recipe: str, dataset: str) -> dict:
     recipe's per-dataset weight, 0 in the others), ``consistency_early`` and
     ``consistency_early_updates`` (its weight over the first updates), ``code_prior`` and
     ``code_prior_from`` (the code-prior term's weight and start), ``ortho_jacobian`` and
-    ``ortho_jacobian_from`` (the orthogonal-Jacobian term's) and ``distortion`` (a dict of
+    ``ortho_jacobian_from`` (the orthogonal-Jacobian term's), ``code_equivariance`` and
+    ``code_equivariance_from`` (the code-equivariance term's) and ``distortion`` (a dict of
     :class:`npgan.augment.Distortion` ranges that differ from its defaults).
     """
     if recipe not in RECIPES:
@@ -73,11 +77,13 @@ def recipe_settings(recipe: str, dataset: str) -> dict:
         raise ValueError(f"`dataset` must be one of {list(DATASETS)}, got {dataset!r}")
     settings = dict(RECIPES[recipe])
     settings.update(consistency=0.0, consistency_early=0.0, consistency_early_updates=0,
-                    code_prior=0.0, code_prior_from=0, ortho_jacobian=0.0, ortho_jacobian_from=0)
+                    code_prior=0.0, code_prior_from=0, ortho_jacobian=0.0, ortho_jacobian_from=0,
+                    code_equivariance=0.0, code_equivariance_from=0)
     if recipe == "npgan":
         settings.update(CONSISTENCY_WEIGHTS[dataset])
         settings.update(CODE_PRIOR[dataset])
         settings.update(ORTHO_JACOBIAN[dataset])
+        settings.update(CODE_EQUIVARIANCE[dataset])
     settings["distortion"] = dict(DISTORTIONS[dataset])
     return settings
 
@@ -162,7 +168,8 @@ def cmd_train(args) -> int:
             recipe["consistency_early_updates"] = _nonneg_int(updates)
         except argparse.ArgumentTypeError as exc:
             raise CLIError(f"--consistency-early: {exc}") from None
-    for key in ("code_prior", "code_prior_from", "ortho_jacobian", "ortho_jacobian_from"):
+    for key in ("code_prior", "code_prior_from", "ortho_jacobian", "ortho_jacobian_from",
+                "code_equivariance", "code_equivariance_from"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     if args.distort_scale_x is not None:
@@ -379,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "continuous codes made orthogonal (default 0: off)")
     t.add_argument("--ortho-jacobian-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the orthogonal-Jacobian term starts after this many updates (default 0)")
+    t.add_argument("--code-equivariance", type=_nonneg_float, default=None, metavar="WEIGHT",
+                   help="weight of the code-equivariance term: groups of real images share a random "
+                        "distortion and the changes of Q's continuous readings are made equal within "
+                        "a group (default 0: off)")
+    t.add_argument("--code-equivariance-from", type=_nonneg_int, default=None, metavar="UPDATES",
+                   help="the code-equivariance term starts after this many updates (default 0)")
     t.add_argument("--distort-rotation", type=_nonneg_float, default=None, metavar="DEGREES",
                    help="rotation range (±) of the consistency term's distortions (default: 45 on "
                         "synthetic digits, rotated ±30; 30 on MNIST)")

@@ -68,6 +68,7 @@ def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
     (["train", "--code-prior", "-1"], "--code-prior: expected a finite number >= 0"),
     (["train", "--code-prior-from", "1.5"], "--code-prior-from: expected a non-negative integer"),
     (["train", "--ortho-jacobian", "x"], "--ortho-jacobian: expected a number"),
+    (["train", "--code-equivariance", "-1"], "--code-equivariance: expected a finite number >= 0"),
 ])
 def test_bad_options_exit_2_with_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -105,6 +106,8 @@ def test_console_entry_points():
     ("npgan", ["--code-prior", "2", "--code-prior-from", "1"], dict(code_prior=2.0, code_prior_from=1)),
     ("paper", ["--code-prior", "0.5"], dict(code_prior=0.5, code_prior_from=0)),
     ("npgan", ["--ortho-jacobian", "3", "--ortho-jacobian-from", "1"], dict(ortho_jacobian=3.0, ortho_jacobian_from=1)),
+    ("npgan", ["--code-equivariance", "2", "--code-equivariance-from", "1"],
+     dict(code_equivariance=2.0, code_equivariance_from=1)),
 ])
 def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
     out = tmp_path / recipe
@@ -116,6 +119,7 @@ def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp
     assert all((r["iic"] > 0) == (cfg.consistency_at(r["update"]) > 0) for r in records)
     assert all((r["prior_w2"] > 0) == (cfg.code_prior_at(r["update"]) > 0) for r in records)
     assert all((r["ortho"] > 0) == (cfg.ortho_jacobian_at(r["update"]) > 0) for r in records)
+    assert all((r["equivariance"] > 0) == (cfg.code_equivariance_at(r["update"]) > 0) for r in records)
 
 
 @pytest.mark.parametrize("extra, expected", [

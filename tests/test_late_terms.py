@@ -1,5 +1,6 @@
-"""Terms that switch on at a given update (the code prior, the orthogonal Jacobian): their
-schedules, and that a late start leaves the run identical to the default up to that update."""
+"""Terms that switch on at a given update (the code prior, the orthogonal Jacobian, the code
+equivariance): their schedules, and that a late start leaves the run identical to the default up
+to that update."""
 
 import json
 
@@ -9,7 +10,7 @@ import pytest
 from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import build_trainer
 
-TERMS = ("code_prior", "ortho_jacobian")
+TERMS = ("code_prior", "ortho_jacobian", "code_equivariance")
 
 
 def _config(**kw):

@@ -68,7 +68,9 @@ class InfoGANConfig:
     Q's continuous readings of real images to the codes' prior (:mod:`npgan.train.prior_match`;
     0 = off), applied in the updates after number ``code_prior_from``. ``ortho_jacobian`` weighs
     the orthogonality of G's image changes along the continuous codes (:mod:`npgan.train.jacobian`;
-    0 = off), applied in the updates after number ``ortho_jacobian_from``.
+    0 = off), applied in the updates after number ``ortho_jacobian_from``. ``code_equivariance``
+    weighs the agreement of Q's continuous readings' changes under a shared distortion
+    (:mod:`npgan.train.equivariance`; 0 = off), applied after update ``code_equivariance_from``.
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -87,6 +89,8 @@ class InfoGANConfig:
     code_prior_from: int = 0
     ortho_jacobian: float = 0.0
     ortho_jacobian_from: int = 0
+    code_equivariance: float = 0.0
+    code_equivariance_from: int = 0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -113,6 +117,9 @@ class InfoGANConfig:
         self.code_prior_from = check_int(self.code_prior_from, "code_prior_from", minimum=0)
         self.ortho_jacobian = check_real(self.ortho_jacobian, "ortho_jacobian", minimum=0.0)
         self.ortho_jacobian_from = check_int(self.ortho_jacobian_from, "ortho_jacobian_from", minimum=0)
+        self.code_equivariance = check_real(self.code_equivariance, "code_equivariance", minimum=0.0)
+        self.code_equivariance_from = check_int(self.code_equivariance_from, "code_equivariance_from",
+                                                minimum=0)
         if isinstance(self.distortion, dict):
             self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in self.distortion.items()})
@@ -147,6 +154,11 @@ class InfoGANConfig:
         """Weight of the orthogonal-Jacobian term in update number ``update`` (counted from 1): 0 up
         to ``ortho_jacobian_from``, ``ortho_jacobian`` after."""
         return self.ortho_jacobian if update > self.ortho_jacobian_from else 0.0
+
+    def code_equivariance_at(self, update: int) -> float:
+        """Weight of the code-equivariance term in update number ``update`` (counted from 1): 0 up
+        to ``code_equivariance_from``, ``code_equivariance`` after."""
+        return self.code_equivariance if update > self.code_equivariance_from else 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)

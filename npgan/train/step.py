@@ -20,6 +20,10 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
 - npgan's orthogonal-Jacobian term (``ortho_jacobian > 0``, off by default): in the G step, G's
   image changes along different continuous codes are made orthogonal (:mod:`npgan.train.jacobian`);
   G only, after update ``ortho_jacobian_from``.
+- npgan's code-equivariance term (``code_equivariance > 0``, off by default): in the D step, groups
+  of real images share one random distortion, and the changes of Q's continuous readings are made
+  equal within each group (:mod:`npgan.train.equivariance`); trunk and Q head only, after update
+  ``code_equivariance_from``.
 - GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
   step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
   plotted for a regular GAN too (the paper's Figure 1).
@@ -40,11 +44,15 @@ from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.nn import losses
 from npgan.train.consistency import paired_assignment_mi
+from npgan.train.equivariance import group_spread
 from npgan.train.jacobian import orthogonality_penalty
 from npgan.train.prior_match import sliced_uniform_w2
 
 #: step of the finite differences of the orthogonal-Jacobian term (codes live in [-1, 1])
 JACOBIAN_EPS = 0.1
+#: images per shared distortion in the code-equivariance term (the largest divisor of the batch
+#: size up to this): enough for a group mean that a minority of flipped readings cannot carry
+EQUIVARIANCE_GROUP = 16
 
 
 @dataclass
@@ -57,7 +65,8 @@ class StepStats:
     real-data consistency objective I(c; c') in nats (0 when the term is off), ``li_distorted``
     the categorical L_I on distorted fakes (0 when ``fake_consistency`` is off), ``prior_w2`` the
     code-prior term's W2^2 on the real batch (0 when the term is off in that update), ``ortho`` the
-    orthogonal-Jacobian penalty of the G step (mean cos^2; 0 when off).
+    orthogonal-Jacobian penalty of the G step (mean cos^2; 0 when off), ``equivariance`` the
+    code-equivariance term's spread on the real batch (0 when off).
     """
 
     d_loss: float
@@ -70,11 +79,12 @@ class StepStats:
     li_distorted: float = 0.0
     prior_w2: float = 0.0
     ortho: float = 0.0
+    equivariance: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dict(d_loss=self.d_loss, g_loss=self.g_loss, li_cat=self.li_cat, li_cont=self.li_cont,
                     d_real=self.d_real, d_fake=self.d_fake, iic=self.iic, li_distorted=self.li_distorted,
-                    prior_w2=self.prior_w2, ortho=self.ortho)
+                    prior_w2=self.prior_w2, ortho=self.ortho, equivariance=self.equivariance)
 
     def finite(self) -> bool:
         return all(np.isfinite(v) for v in self.as_dict().values())
@@ -111,6 +121,8 @@ class InfoGANTrainer:
         self.updates_done = 0
         #: the orthogonal-Jacobian penalty of the last G step (0 when the term was off)
         self.last_ortho = 0.0
+        #: the code-equivariance spread of the last D step (0 when the term was off)
+        self.last_equivariance = 0.0
 
     # ------------------------------------------------------------- helpers
     def sample_fake(self, n: int):
@@ -207,6 +219,23 @@ class InfoGANTrainer:
         nets.trunk.backward(nets.q_head.backward(dq_cat), need_dx=False)  # G's output is data here
         return li_dist
 
+    def _code_equivariance(self, x_real: np.ndarray, q_real: np.ndarray, weight: float) -> float:
+        """Forward/backward the code-equivariance term (:mod:`npgan.train.equivariance`): groups of
+        the real batch share a random distortion; the spread of the changes of Q's continuous means
+        within each group is trained down (the undistorted readings ``q_real`` are the fixed target)."""
+        nets, lat = self.nets, self.config.latent
+        n = x_real.shape[0]
+        group = max(g for g in range(1, min(EQUIVARIANCE_GROUP, n) + 1) if n % g == 0)
+        q_aug = nets.q_head(nets.trunk(self.distortion.grouped(x_real, group, self.rng)))
+        dq = np.zeros_like(q_aug)
+        if not (np.all(np.isfinite(q_real)) and np.all(np.isfinite(q_aug))):
+            return float("nan")
+        cols = slice(sum(lat.categorical), sum(lat.categorical) + lat.continuous)
+        spread, ddelta = group_spread(np.ascontiguousarray(q_aug[:, cols] - q_real[:, cols]), group)
+        dq[:, cols] = ddelta * weight
+        nets.trunk.backward(nets.q_head.backward(dq), need_dx=False)  # images are data: no dx
+        return spread
+
     def _code_prior(self, q_real: np.ndarray):
         """Sliced W2^2 between Q's continuous means on real images and the codes' prior (uniform on
         [-1, 1]^d), and its gradient with respect to Q's output (:mod:`npgan.train.prior_match`)."""
@@ -241,7 +270,9 @@ class InfoGANTrainer:
         w_iic = cfg.consistency_at(self.updates_done + 1)
         use_iic = w_iic > 0 and not cfg.gan_baseline
         w_prior = 0.0 if cfg.gan_baseline or not cfg.latent.continuous else cfg.code_prior_at(self.updates_done + 1)
-        q_real = nets.q_head(h).copy() if (use_iic or w_prior > 0) else None
+        w_equi = (0.0 if cfg.gan_baseline or not cfg.latent.continuous
+                  else cfg.code_equivariance_at(self.updates_done + 1))
+        q_real = nets.q_head(h).copy() if (use_iic or w_prior > 0 or w_equi > 0) else None
         dh = nets.d_head.backward(dlogit)
         prior_w2 = 0.0
         if w_prior > 0:
@@ -251,6 +282,7 @@ class InfoGANTrainer:
         nets.trunk.backward(dh, need_dx=False)  # images are data: no dx
         d_real = _sigmoid_mean(logit)
         iic = self._real_consistency(x_real, q_real, w_iic) if use_iic else 0.0
+        self.last_equivariance = self._code_equivariance(x_real, q_real, w_equi) if w_equi > 0 else 0.0
         # fake batch (G's output is a constant here: nothing flows back into G)
         x_fake, cat, cont = self.sample_fake(n)
         h = nets.trunk(x_fake)
@@ -273,7 +305,7 @@ class InfoGANTrainer:
         if not cfg.gan_baseline:
             d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + w_iic * iic
                        + cfg.fake_consistency * li_dist)
-            d_loss += w_prior * prior_w2
+            d_loss += w_prior * prior_w2 + w_equi * self.last_equivariance
         return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist, prior_w2
 
     def g_step(self, n: int) -> float:
@@ -343,7 +375,7 @@ class InfoGANTrainer:
         return StepStats(d_loss=float(d_loss), g_loss=float(g_loss), li_cat=float(li_cat),
                          li_cont=float(li_cont), d_real=d_real, d_fake=d_fake, iic=float(iic),
                          li_distorted=float(li_dist), prior_w2=float(prior_w2),
-                         ortho=float(self.last_ortho))
+                         ortho=float(self.last_ortho), equivariance=float(self.last_equivariance))
 
     # --------------------------------------------------------------- state
     def state(self) -> dict:
