@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_float_array, check_int
+from npgan.class_agreement import class_agreement, class_rank_correlations
 from npgan.data.synthetic import SyntheticDigits
 from npgan.evaluate import cluster_accuracy, q_outputs
 from npgan.info import entropy, mutual_information
@@ -400,7 +401,12 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         ``style_factors`` (the names used for ``mig_style``),
         ``gaps`` (dict factor name -> normalised gap), ``n_samples``, ``n_bins``,
         ``cluster_accuracy`` and ``nmi`` (float: the first categorical code against the digit
-        class; None without a categorical code). MIG entries are NaN with fewer than 2 codes.
+        class; None without a categorical code), ``class_rho`` (ndarray (n_continuous,
+        n_style_factors, n_classes): rank correlation of each continuous code with rotation and
+        width within each digit class, :mod:`npgan.class_agreement`), ``class_agreement`` (dict
+        style factor -> fraction of classes that follow it with the majority's code and sign).
+        MIG entries are NaN with fewer than 2 codes; the class entries are None without a
+        continuous code.
     """
     if not isinstance(nets, InfoGANNets):
         raise TypeError(f"`nets` must be an InfoGANNets, got {type(nets).__name__}")
@@ -422,10 +428,16 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         style_score = mig(mi, h, [fnames.index(f) for f in style])[0] if style else float("nan")
     else:
         score, per, style_score = float("nan"), np.full(len(fnames), np.nan), float("nan")
+    rho_cls = agree = None
+    labels = np.asarray(dataset.labels, dtype=np.int64)
+    n_cat = len(lat.categorical)
+    if values.shape[1] > n_cat and style:
+        rho_cls, _ = class_rank_correlations(values[:, n_cat:], factors[:, [fnames.index(f) for f in style]],
+                                             labels)
+        agree = {f: float(a) for f, a in zip(style, class_agreement(rho_cls))}
     acc = nmi = None
     if lat.categorical:
         pred = values[:, 0].astype(np.int64)
-        labels = np.asarray(dataset.labels, dtype=np.int64)
         acc = cluster_accuracy(pred, labels, n_clusters=lat.categorical[0],
                                n_classes=max(10, int(labels.max()) + 1))[0]
         nmi = normalized_mutual_information(pred, labels)
@@ -434,6 +446,7 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         "mi_normalized": mi_norm, "mig": score, "mig_style": style_score, "style_factors": style,
         "gaps": {f: float(g) for f, g in zip(fnames, per)}, "n_samples": int(values.shape[0]),
         "n_bins": n_bins, "cluster_accuracy": acc, "nmi": nmi,
+        "class_rho": rho_cls, "class_agreement": agree,
     }
 
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import npgan.evaluate
+from npgan.class_agreement import class_rank_correlations
 from npgan.data import make_synthetic_digits
 from npgan.disentanglement import (cluster_accuracy, code_values, codes_from_q, discretize, factor_report,
                                    mig, mutual_information_matrix, normalized_mutual_information,
@@ -295,6 +296,10 @@ def test_factor_report_on_untrained_infogan(tiny):
     pred = values[:, 0].astype(int)
     assert r["nmi"] == pytest.approx(normalized_mutual_information(pred, data.labels))
     assert r["cluster_accuracy"] == pytest.approx(cluster_accuracy(pred, data.labels, 10, 10)[0])
+    rho, _ = class_rank_correlations(values[:, 1:], factors[:, [1, 2]], data.labels)
+    np.testing.assert_array_equal(r["class_rho"], rho)
+    assert r["class_rho"].shape == (2, 2, 10)
+    assert set(r["class_agreement"]) == {"rotation", "width"}
 
 
 def test_factor_report_bad_input(tiny):
