@@ -320,12 +320,13 @@ def _print_factor_report(rep: dict) -> None:
         rho = np.asarray(rep["class_rho"], dtype=np.float64)
         cont = names[len(names) - rho.shape[0]:]
         print("  rank correlation of each continuous code with each factor within each digit class:")
-        print(f"  {'digit class':>17}" + "".join(f"{k:>6}" for k in range(rho.shape[2])))
+        print(f"  {'digit class':>17}" + "".join(f"{int(k):>6}" for k in rep["classes"]))
         for j, fac in enumerate(rep["style_factors"]):
             for i, code in enumerate(cont):
                 print(f"  {code:>6} {fac:>9} " + "".join(f"{v:6.2f}" for v in rho[i, j]))
         print("  classes that follow each factor with the majority's code and sign: " + ", ".join(
-            f"{fac} {frac * rho.shape[2]:.0f} of {rho.shape[2]}" for fac, frac in rep["class_agreement"].items()))
+            f"{fac} {frac * rho.shape[2]:.0f} of {rho.shape[2]}" if np.isfinite(frac) else f"{fac} undefined"
+            for fac, frac in rep["class_agreement"].items()))
     print(f"  heat map: {rep['figure']}")
 
 

@@ -404,7 +404,8 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         class; None without a categorical code), ``class_rho`` (ndarray (n_continuous,
         n_style_factors, n_classes): rank correlation of each continuous code with rotation and
         width within each digit class, :mod:`npgan.class_agreement`), ``class_agreement`` (dict
-        style factor -> fraction of classes that follow it with the majority's code and sign).
+        style factor -> fraction of classes that follow it with the majority's code and sign),
+        ``classes`` (the digit classes along the last axis of ``class_rho``).
         MIG entries are NaN with fewer than 2 codes; the class entries are None without a
         continuous code.
     """
@@ -428,11 +429,11 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         style_score = mig(mi, h, [fnames.index(f) for f in style])[0] if style else float("nan")
     else:
         score, per, style_score = float("nan"), np.full(len(fnames), np.nan), float("nan")
-    rho_cls = agree = None
+    rho_cls = agree = classes = None
     labels = np.asarray(dataset.labels, dtype=np.int64)
     n_cat = len(lat.categorical)
     if values.shape[1] > n_cat and style:
-        rho_cls, _ = class_rank_correlations(values[:, n_cat:], factors[:, [fnames.index(f) for f in style]],
+        rho_cls, classes = class_rank_correlations(values[:, n_cat:], factors[:, [fnames.index(f) for f in style]],
                                              labels)
         agree = {f: float(a) for f, a in zip(style, class_agreement(rho_cls))}
     acc = nmi = None
@@ -446,7 +447,7 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
         "mi_normalized": mi_norm, "mig": score, "mig_style": style_score, "style_factors": style,
         "gaps": {f: float(g) for f, g in zip(fnames, per)}, "n_samples": int(values.shape[0]),
         "n_bins": n_bins, "cluster_accuracy": acc, "nmi": nmi,
-        "class_rho": rho_cls, "class_agreement": agree,
+        "class_rho": rho_cls, "class_agreement": agree, "classes": classes,
     }
 
 

@@ -296,8 +296,9 @@ def test_factor_report_on_untrained_infogan(tiny):
     pred = values[:, 0].astype(int)
     assert r["nmi"] == pytest.approx(normalized_mutual_information(pred, data.labels))
     assert r["cluster_accuracy"] == pytest.approx(cluster_accuracy(pred, data.labels, 10, 10)[0])
-    rho, _ = class_rank_correlations(values[:, 1:], factors[:, [1, 2]], data.labels)
+    rho, classes = class_rank_correlations(values[:, 1:], factors[:, [1, 2]], data.labels)
     np.testing.assert_array_equal(r["class_rho"], rho)
+    np.testing.assert_array_equal(r["classes"], classes)
     assert r["class_rho"].shape == (2, 2, 10)
     assert set(r["class_agreement"]) == {"rotation", "width"}
 
