@@ -302,6 +302,9 @@ def _factor_report(nets, args) -> dict:
     report = factor_report(nets, ds)
     out = Path(args.json).parent if args.json else _default_eval_path(args.checkpoint).parent
     report["figure"] = str(plot_mi_matrix(report, out / "mi_matrix.png"))
+    if report["class_rho"] is not None:
+        from npgan.class_agreement import plot_class_correlations
+        report["class_figure"] = str(plot_class_correlations(report, out / "class_rho.png"))
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in report.items()}
 
 
@@ -327,6 +330,7 @@ def _print_factor_report(rep: dict) -> None:
         print("  classes that follow each factor with the majority's code and sign: " + ", ".join(
             f"{fac} {frac * rho.shape[2]:.0f} of {rho.shape[2]}" if np.isfinite(frac) else f"{fac} undefined"
             for fac, frac in rep["class_agreement"].items()))
+        print(f"  per-class heat map: {rep['class_figure']}")
     print(f"  heat map: {rep['figure']}")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from npgan.class_agreement import class_agreement, class_rank_correlations
+from npgan.class_agreement import class_agreement, class_rank_correlations, plot_class_correlations
 
 
 def _data(seed=0, n_per=60, classes=10):
@@ -61,3 +61,19 @@ def test_validation():
         class_rank_correlations(factors, factors, labels[:, None])
     with pytest.raises(ValueError, match="rho"):
         class_agreement(np.zeros((2, 2)))
+
+
+def test_plot_class_correlations(tmp_path):
+    labels, factors = _data(2)
+    codes = factors.copy()
+    codes[labels == 3, 0] *= -1
+    rho, classes = class_rank_correlations(codes, factors, labels)
+    report = {"class_rho": rho, "classes": classes, "code_names": ["c1", "c2", "c3"],
+              "style_factors": ["rotation", "width"],
+              "class_agreement": dict(zip(["rotation", "width"], class_agreement(rho)))}
+    out = plot_class_correlations(report, tmp_path / "sub" / "class_rho.png")
+    assert out.exists() and out.stat().st_size > 1000
+    with pytest.raises(ValueError, match="class_rho"):
+        plot_class_correlations({**report, "class_rho": None}, tmp_path / "x.png")
+    with pytest.raises(TypeError, match="report"):
+        plot_class_correlations([rho], tmp_path / "x.png")

@@ -57,6 +57,7 @@ def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
     assert "categorical accuracy" in out and "rotation" in out and "MIG" in out
     assert "within each digit class" in out and "majority's code and sign" in out
     assert len(factors["class_rho"]) == 2 and set(factors["class_agreement"]) == {"rotation", "width"}
+    assert (tmp_path / "class_rho.png").stat().st_size > 1000
     assert main(["curves", str(run_dir), "--out", str(tmp_path / "c.png")]) == 0
     assert (tmp_path / "c.png").exists()
 
