@@ -138,7 +138,7 @@ def plot_class_correlations(report, path) -> Path:
     rows = [(i, j) for j in range(len(factors)) for i in range(len(cont))]
     table = np.array([rho[i, j] for i, j in rows])
 
-    from npgan.figures import pyplot  # the one place that selects the Agg backend
+    from npgan.figures import pyplot, save_figure  # pyplot: the one place that selects Agg
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(0.55 * len(classes) + 2.6, 0.5 * len(rows) + 1.7), dpi=110)
     im = ax.imshow(np.nan_to_num(table), cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="auto")
@@ -156,9 +156,4 @@ def plot_class_correlations(report, path) -> Path:
     agree = report.get("class_agreement") or {}
     ax.set_title("code vs factor within each class; classes agreeing on code and sign: " + ", ".join(
         f"{f} {a * len(classes):.0f}/{len(classes)}" for f, a in agree.items() if np.isfinite(a)), fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

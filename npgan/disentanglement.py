@@ -487,7 +487,7 @@ def plot_mi_matrix(report: Mapping, path) -> Path:
     with np.errstate(divide="ignore", invalid="ignore"):
         norm = np.where(h > 0, mi / h, 0.0)
 
-    from npgan.figures import pyplot  # the one place that selects the Agg backend
+    from npgan.figures import pyplot, save_figure  # pyplot: the one place that selects Agg
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.3 * len(fnames) + 2.4, 0.6 * len(codes) + 1.9), dpi=110)
     im = ax.imshow(norm, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
@@ -511,9 +511,4 @@ def plot_mi_matrix(report: Mapping, path) -> Path:
         if style is not None and np.isfinite(style):
             title += f" ({'+'.join(report.get('style_factors', STYLE_FACTORS))}: {float(style):.3f})"
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

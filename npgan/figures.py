@@ -23,6 +23,16 @@ def pyplot():
     return plt
 
 
+def save_figure(fig, path) -> Path:
+    """Lay out ``fig``, write it to ``path`` as a PNG (parent folders created) and close it."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    pyplot().close(fig)
+    return path
+
+
 def tile(images: np.ndarray, rows: int, cols: int, pad: int = 1) -> np.ndarray:
     """Arrange (rows*cols, 1, H, W) images into one (rows*(H+pad)-pad, cols*(W+pad)-pad) canvas."""
     n, _, h, w = images.shape
@@ -47,12 +57,7 @@ def _save_grid(canvas, path, title, xlabel=None, ylabel=None):
         ax.set_xlabel(xlabel, fontsize=9)
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def categorical_traversal(nets: InfoGANNets, code: int, rng: np.random.Generator, n_cols: int = 10):
@@ -148,11 +153,7 @@ def plot_li_curves(runs: dict[str, list[dict]], h_c: float, path, smooth: int = 
     ax.set_title("Variational lower bound L_I of I(c1; G(z, c))")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_losses(records: list[dict], path, smooth: int = 20) -> Path:
@@ -171,8 +172,4 @@ def plot_losses(records: list[dict], path, smooth: int = 20) -> Path:
         ax.set_xlabel("updates")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
