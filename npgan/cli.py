@@ -68,7 +68,8 @@ def recipe_settings(recipe: str, dataset: str) -> dict:
     ``consistency_early_updates`` (its weight over the first updates), ``code_prior`` and
     ``code_prior_from`` (the code-prior term's weight and start), ``ortho_jacobian`` and
     ``ortho_jacobian_from`` (the orthogonal-Jacobian term's), ``code_equivariance`` and
-    ``code_equivariance_from`` (the code-equivariance term's) and ``distortion`` (a dict of
+    ``code_equivariance_from`` (the code-equivariance term's), ``categorical_from`` (the update after
+    which the categorical part of L_I starts) and ``distortion`` (a dict of
     :class:`npgan.augment.Distortion` ranges that differ from its defaults).
     """
     if recipe not in RECIPES:
@@ -78,7 +79,7 @@ def recipe_settings(recipe: str, dataset: str) -> dict:
     settings = dict(RECIPES[recipe])
     settings.update(consistency=0.0, consistency_early=0.0, consistency_early_updates=0,
                     code_prior=0.0, code_prior_from=0, ortho_jacobian=0.0, ortho_jacobian_from=0,
-                    code_equivariance=0.0, code_equivariance_from=0)
+                    code_equivariance=0.0, code_equivariance_from=0, categorical_from=0)
     if recipe == "npgan":
         settings.update(CONSISTENCY_WEIGHTS[dataset])
         settings.update(CODE_PRIOR[dataset])
@@ -169,7 +170,7 @@ def cmd_train(args) -> int:
         except argparse.ArgumentTypeError as exc:
             raise CLIError(f"--consistency-early: {exc}") from None
     for key in ("code_prior", "code_prior_from", "ortho_jacobian", "ortho_jacobian_from",
-                "code_equivariance", "code_equivariance_from"):
+                "code_equivariance", "code_equivariance_from", "categorical_from"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     if args.distort_scale_x is not None:
@@ -408,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "a group (default 0: off)")
     t.add_argument("--code-equivariance-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the code-equivariance term starts after this many updates (default 0)")
+    t.add_argument("--categorical-from", type=_nonneg_int, default=None, metavar="UPDATES",
+                   help="the categorical part of L_I starts after this many updates: the continuous "
+                        "codes form first (default 0)")
     t.add_argument("--distort-rotation", type=_nonneg_float, default=None, metavar="DEGREES",
                    help="rotation range (±) of the consistency term's distortions (default: 45 on "
                         "synthetic digits, rotated ±30; 30 on MNIST)")

@@ -111,6 +111,8 @@ def test_console_entry_points():
     ("npgan", ["--ortho-jacobian", "3", "--ortho-jacobian-from", "1"], dict(ortho_jacobian=3.0, ortho_jacobian_from=1)),
     ("npgan", ["--code-equivariance", "2", "--code-equivariance-from", "1"],
      dict(code_equivariance=2.0, code_equivariance_from=1)),
+    ("npgan", ["--categorical-from", "1"], dict(categorical_from=1)),
+    ("npgan", [], dict(categorical_from=0)),
 ])
 def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
     out = tmp_path / recipe

@@ -54,7 +54,9 @@ Q_STD_CHOICES = ("learned", "fixed")
 class InfoGANConfig:
     """Every hyperparameter of an InfoGAN run (defaults: the paper's MNIST recipe).
 
-    ``lambda_cat`` weighs the categorical part of L_I, ``lambda_cont`` the continuous part.
+    ``lambda_cat`` weighs the categorical part of L_I, ``lambda_cont`` the continuous part; the
+    categorical part starts after update ``categorical_from`` (0: from the first; a later start lets
+    the continuous codes form first, :meth:`lambda_cat_at`).
     ``gan_baseline=True`` turns the information term off for G and the D trunk (lambda = 0):
     Q is then trained only as a probe on detached trunk features, so L_I can still be plotted.
     ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
@@ -78,6 +80,7 @@ class InfoGANConfig:
     q_std: str = "learned"
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
+    categorical_from: int = 0
     gan_baseline: bool = False
     consistency: float = 0.0
     distortion: Distortion = field(default_factory=Distortion)
@@ -108,6 +111,7 @@ class InfoGANConfig:
             raise ValueError(f"`q_std` must be one of {Q_STD_CHOICES}, got {self.q_std!r}")
         self.lambda_cat = check_real(self.lambda_cat, "lambda_cat", minimum=0.0)
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
+        self.categorical_from = check_int(self.categorical_from, "categorical_from", minimum=0)
         self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
         self.fake_consistency = check_real(self.fake_consistency, "fake_consistency", minimum=0.0)
         self.consistency_early = check_real(self.consistency_early, "consistency_early", minimum=0.0)
@@ -140,6 +144,11 @@ class InfoGANConfig:
         if not isinstance(self.q_split, (bool, np.bool_)):
             raise TypeError(f"`q_split` must be a bool, got {type(self.q_split).__name__}")
         self.q_split = bool(self.q_split)
+
+    def lambda_cat_at(self, update: int) -> float:
+        """Weight of the categorical part of L_I in update number ``update`` (counted from 1): 0 up
+        to ``categorical_from`` (the continuous codes first), ``lambda_cat`` after."""
+        return self.lambda_cat if update > self.categorical_from else 0.0
 
     def consistency_at(self, update: int) -> float:
         """Weight of the consistency term in update number ``update`` (counted from 1)."""

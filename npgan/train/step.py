@@ -24,6 +24,8 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
   of real images share one random distortion, and the changes of Q's continuous readings are made
   equal within each group (:mod:`npgan.train.equivariance`); trunk and Q head only, after update
   ``code_equivariance_from``.
+- Curriculum (``categorical_from > 0``, off by default): the categorical part of L_I weighs 0 up to
+  that update (D and G steps), so the continuous codes form first.
 - GAN baseline (``gan_baseline=True``): lambda = 0 for G and the trunk. Q is still trained in the D
   step, as a probe on *detached* trunk features (its input gradient is dropped), so L_I can be
   plotted for a regular GAN too (the paper's Figure 1).
@@ -267,6 +269,7 @@ class InfoGANTrainer:
         h = nets.trunk(x_real)
         logit = nets.d_head(h)
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
+        lam_cat = cfg.lambda_cat_at(self.updates_done + 1)
         w_iic = cfg.consistency_at(self.updates_done + 1)
         use_iic = w_iic > 0 and not cfg.gan_baseline
         w_prior = 0.0 if cfg.gan_baseline or not cfg.latent.continuous else cfg.code_prior_at(self.updates_done + 1)
@@ -295,7 +298,7 @@ class InfoGANTrainer:
             # Q is a probe: trained on its own objective (weights 1), its input gradient dropped.
             nets.q_head.backward(self._weighted(dq_cat, dq_cont, 1.0, 1.0))
         else:
-            dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
+            dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, lam_cat, cfg.lambda_cont))
         nets.trunk.backward(dh, need_dx=False)
         d_fake = _sigmoid_mean(logit)
         use_fake_iic = cfg.fake_consistency > 0 and not cfg.gan_baseline
@@ -303,7 +306,7 @@ class InfoGANTrainer:
         self.opt_d.step()
         d_loss = loss_real + loss_fake
         if not cfg.gan_baseline:
-            d_loss -= (cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + w_iic * iic
+            d_loss -= (lam_cat * li_cat + cfg.lambda_cont * li_cont + w_iic * iic
                        + cfg.fake_consistency * li_dist)
             d_loss += w_prior * prior_w2 + w_equi * self.last_equivariance
         return d_loss, li_cat, li_cont, d_real, d_fake, iic, li_dist, prior_w2
@@ -328,8 +331,9 @@ class InfoGANTrainer:
             if not cfg.gan_baseline:
                 q_out = nets.q_head(h)
                 li_cat, li_cont, dq_cat, dq_cont = self.info_terms(q_out, cat, cont)
-                dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, cfg.lambda_cat, cfg.lambda_cont))
-                g_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+                lam_cat = cfg.lambda_cat_at(self.updates_done + 1)
+                dh += nets.q_head.backward(self._weighted(dq_cat, dq_cont, lam_cat, cfg.lambda_cont))
+                g_loss -= lam_cat * li_cat + cfg.lambda_cont * li_cont
             dx = nets.trunk.backward(dh)
         finally:
             for mod in frozen:
