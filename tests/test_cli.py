@@ -159,6 +159,11 @@ def test_recipe_settings(recipe, dataset, weights):
     settings = recipe_settings(recipe, dataset)
     cfg = InfoGANConfig(**settings)
     assert tuple(cfg.consistency_at(u) for u in (1, 2500, 2501)) == weights
+    # the continuous codes' terms: on the synthetic digits in the npgan recipe, from update 2 501
+    terms = (cfg.code_prior_at, cfg.ortho_jacobian_at, cfg.code_equivariance_at)
+    on = recipe == "npgan" and dataset == "synthetic"
+    assert [w(2500) for w in terms] == [0.0, 0.0, 0.0]
+    assert [w(2501) for w in terms] == ([100.0, 10.0, 30.0] if on else [0.0, 0.0, 0.0])
     settings["distortion"]["rotation"] = -1.0  # a copy: the tables stay as they were
     assert recipe_settings(recipe, dataset)["distortion"].get("rotation") != -1.0
 
