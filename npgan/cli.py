@@ -195,7 +195,8 @@ def cmd_train(args) -> int:
 
     if args.resume:  # the dataset is the one the run was started with
         from npgan.train import load_checkpoint
-        dataset = load_checkpoint(out / CHECKPOINT_NAME)["dataset"]
+        state = load_checkpoint(out / CHECKPOINT_NAME)
+        dataset = state["dataset"]
         if args.dataset_given and args.dataset != dataset:
             raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, not {args.dataset!r}")
     else:
@@ -203,9 +204,13 @@ def cmd_train(args) -> int:
     images, _ = _load_images(dataset, "train", args.data_dir, n=args.subset)
     if images.shape[0] < config.batch_size:
         raise CLIError(f"--batch-size {config.batch_size} exceeds the {images.shape[0]} training images")
-    print(f"npgan train: {dataset} ({images.shape[0]} images), {args.updates} updates, batch "
-          f"{config.batch_size}, seed {args.seed}, {'GAN baseline' if config.gan_baseline else 'InfoGAN'} "
-          f"({args.recipe} recipe) -> {out}", file=sys.stderr)
+    if args.resume:  # the run's own seed and settings, not this command line's (train() uses those)
+        print(f"npgan train: resuming {out} at update {state['update']} (seed {state['seed']}, its own "
+              f"settings) on {dataset} ({images.shape[0]} images), to {args.updates} updates", file=sys.stderr)
+    else:
+        print(f"npgan train: {dataset} ({images.shape[0]} images), {args.updates} updates, batch "
+              f"{config.batch_size}, seed {args.seed}, {'GAN baseline' if config.gan_baseline else 'InfoGAN'} "
+              f"({args.recipe} recipe) -> {out}", file=sys.stderr)
     try:
         trainer, last = train(config, images, options, resume=args.resume, dataset=dataset)
     except TrainingDiverged as exc:

@@ -32,7 +32,9 @@ def test_resume_continues_and_refuses_to_clobber(run_dir, capsys):
     assert main(["train", "--out", str(run_dir), *TINY]) == 2
     assert "already holds a run" in capsys.readouterr().err
     args = [a if a != "2" else "3" for a in TINY]
-    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", *args]) == 0
+    # the banner names the run's own seed (0), not this command line's: resume ignores --seed
+    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", "--seed", "5", *args]) == 0
+    assert "resuming" in (err := capsys.readouterr().err) and "seed 0" in err and "seed 5" not in err
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["update"] for x in lines] == [1, 2, 3]
 

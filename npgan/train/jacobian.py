@@ -1,4 +1,5 @@
-"""Orthogonal-Jacobian term for the continuous codes: an optional part of npgan's recipe (off by default).
+"""Orthogonal-Jacobian term for the continuous codes: part of npgan's recipe on the synthetic digits
+(from update 2 500; off elsewhere).
 
 Why: L_I asks only that each continuous code be readable from G's images. Any rotation of the code
 plane reads just as well, so G may map (c2, c3) to a mixture (say 0.8 rotation + 0.6 width for c2

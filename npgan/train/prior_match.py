@@ -1,4 +1,5 @@
-"""Code-prior matching on real images: an optional term of npgan's improved recipe (off by default).
+"""Code-prior matching on real images: a term of npgan's recipe on the synthetic digits (from update
+2 500; off elsewhere).
 
 Why: InfoGAN's L_I only asks that the continuous codes be readable from *generated* images. Any
 rotation of the code plane reads just as well, so G may map (c2, c3) to a rotated mixture of two

@@ -14,13 +14,13 @@ The objective (the paper's eq. 6) is ``min_{G,Q} max_D V(D, G) - lambda * L_I(G,
   and stay balanced (:mod:`npgan.train.consistency`); it trains the trunk and the Q head only. Its
   weight may be higher over the first updates (``InfoGANConfig.consistency_at``), so the trainer
   counts its updates (``updates_done``).
-- npgan's code-prior term (``code_prior > 0``, off by default): in the D step, Q's continuous
-  readings of the real batch are pulled towards the codes' prior Unif(-1, 1)
+- npgan's code-prior term (``code_prior > 0``; in the npgan recipe on the synthetic digits): in the
+  D step, Q's continuous readings of the real batch are pulled towards the codes' prior Unif(-1, 1)
   (:mod:`npgan.train.prior_match`); trunk and Q head only, after update ``code_prior_from``.
-- npgan's orthogonal-Jacobian term (``ortho_jacobian > 0``, off by default): in the G step, G's
+- npgan's orthogonal-Jacobian term (``ortho_jacobian > 0``; likewise): in the G step, G's
   image changes along different continuous codes are made orthogonal (:mod:`npgan.train.jacobian`);
   G only, after update ``ortho_jacobian_from``.
-- npgan's code-equivariance term (``code_equivariance > 0``, off by default): in the D step, groups
+- npgan's code-equivariance term (``code_equivariance > 0``; likewise): in the D step, groups
   of real images share one random distortion, and the changes of Q's continuous readings are made
   equal within each group (:mod:`npgan.train.equivariance`); trunk and Q head only, after update
   ``code_equivariance_from``.
