@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import spearmanr
 
 from npgan._checks import check_float_array
 
@@ -27,13 +27,10 @@ __all__ = ["class_rank_correlations", "class_agreement", "plot_class_correlation
 
 
 def _rank_corr(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 3:
+    # undefined (NaN, without scipy's constant-input warning) below 3 pairs or for a constant side
+    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
-    ra, rb = rankdata(a), rankdata(b)
-    ra -= ra.mean()
-    rb -= rb.mean()
-    denom = np.sqrt(np.sum(ra * ra) * np.sum(rb * rb))
-    return float(np.sum(ra * rb) / denom) if denom > 0 else float("nan")
+    return float(spearmanr(a, b).statistic)
 
 
 def class_rank_correlations(codes, factors, labels) -> tuple[np.ndarray, np.ndarray]:

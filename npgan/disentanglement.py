@@ -433,8 +433,8 @@ def factor_report(nets: InfoGANNets, dataset: SyntheticDigits, n_bins: int = 20,
     labels = np.asarray(dataset.labels, dtype=np.int64)
     n_cat = len(lat.categorical)
     if values.shape[1] > n_cat and style:
-        rho_cls, classes = class_rank_correlations(values[:, n_cat:], factors[:, [fnames.index(f) for f in style]],
-                                             labels)
+        rho_cls, classes = class_rank_correlations(values[:, n_cat:],
+                                                   factors[:, [fnames.index(f) for f in style]], labels)
         agree = {f: float(a) for f, a in zip(style, class_agreement(rho_cls))}
     acc = nmi = None
     if lat.categorical:
