@@ -405,23 +405,26 @@ def build_parser() -> argparse.ArgumentParser:
                         "3 over 2500 on synthetic digits; none on MNIST)")
     t.add_argument("--code-prior", type=_nonneg_float, default=None, metavar="WEIGHT",
                    help="weight of the code-prior term: Q's continuous readings of real images pulled "
-                        "towards Unif(-1, 1) (npgan recipe: 100 on synthetic digits; else 0: off)")
+                        f"towards Unif(-1, 1) (npgan recipe: {CODE_PRIOR['synthetic']['code_prior']:g} on synthetic "
+                        "digits; else 0: off)")
     t.add_argument("--code-prior-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the code-prior term starts after this many updates (npgan recipe on synthetic "
-                        "digits: 2500; else 0)")
+                        f"digits: {CODE_PRIOR['synthetic']['code_prior_from']}; else 0)")
     t.add_argument("--ortho-jacobian", type=_nonneg_float, default=None, metavar="WEIGHT",
                    help="weight of the orthogonal-Jacobian term: G's image changes along different "
-                        "continuous codes made orthogonal (npgan recipe: 10 on synthetic digits; else 0: off)")
+                        "continuous codes made orthogonal (npgan recipe: "
+                        f"{ORTHO_JACOBIAN['synthetic']['ortho_jacobian']:g} on synthetic digits; else 0: off)")
     t.add_argument("--ortho-jacobian-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the orthogonal-Jacobian term starts after this many updates (npgan recipe on "
-                        "synthetic digits: 2500; else 0)")
+                        f"synthetic digits: {ORTHO_JACOBIAN['synthetic']['ortho_jacobian_from']}; else 0)")
     t.add_argument("--code-equivariance", type=_nonneg_float, default=None, metavar="WEIGHT",
                    help="weight of the code-equivariance term: groups of real images share a random "
                         "distortion and the changes of Q's continuous readings are made equal within "
-                        "a group (npgan recipe: 30 on synthetic digits; else 0: off)")
+                        f"a group (npgan recipe: {CODE_EQUIVARIANCE['synthetic']['code_equivariance']:g} on synthetic "
+                        "digits; else 0: off)")
     t.add_argument("--code-equivariance-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the code-equivariance term starts after this many updates (npgan recipe on "
-                        "synthetic digits: 2500; else 0)")
+                        f"synthetic digits: {CODE_EQUIVARIANCE['synthetic']['code_equivariance_from']}; else 0)")
     t.add_argument("--categorical-from", type=_nonneg_int, default=None, metavar="UPDATES",
                    help="the categorical part of L_I starts after this many updates: the continuous "
                         "codes form first (default 0)")
