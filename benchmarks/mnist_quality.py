@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from npgan.cli import RECIPES, recipe_settings
 from npgan.data import load_dataset
-from npgan.evaluate import categorical_predictions, cluster_accuracy, estimate_li, sweep_correlations
-from npgan.models import InfoGANConfig
+from npgan.evaluation import categorical_predictions, cluster_accuracy, estimate_li, sweep_correlations
+from npgan.recipes import RECIPES, resolve
 from npgan.train import TrainingInterrupted, TrainOptions, load_checkpoint, train
 
 
@@ -36,8 +35,7 @@ def li_at(records, update, window=50):
 
 def run_seed(seed, args, train_x, test_x, test_y):
     out = Path(args.out) / f"seed{seed}"
-    config = InfoGANConfig(batch_size=args.batch_size, gan_baseline=args.gan_baseline,
-                           **recipe_settings(args.recipe, args.dataset))
+    config = resolve(args.recipe, args.dataset, {"batch_size": args.batch_size, "gan_baseline": args.gan_baseline})
     ckpt = out / "checkpoint.npz"
     done = ckpt.exists() and load_checkpoint(ckpt)["update"] >= args.updates
     if not done:
@@ -53,7 +51,7 @@ def run_seed(seed, args, train_x, test_x, test_y):
     # slow-down from other processes sharing the cores)
     wall = sum(r["seconds"] for r in records)
     pred = categorical_predictions(nets, test_x)
-    acc, _, _ = cluster_accuracy(pred, test_y.astype(np.int64), 10, 10)
+    acc, _, _ = cluster_accuracy(test_y.astype(np.int64), pred, 10, 10)
     rng = np.random.default_rng(1000 + seed)
     li = estimate_li(nets, 10000, rng)
     sweeps = sweep_correlations(nets, rng, n_bases=64)

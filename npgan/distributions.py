@@ -18,13 +18,9 @@ gradient with respect to the head's outputs, in the dtype of those outputs
         log Q(c|x) = sum_d [-(c_d - mu_d)^2 / (2 s_d^2) - log s_d - log(2 pi) / 2],  s = exp(log_std)
         d/dmu = (c - mu) / s^2;  d/dlog_std = ((c - mu) / s)^2 - 1;  log_std=None: s = 1 (fixed)
 
-    CategoricalPosterior(k).log_q(head_out (N, k), codes)        -> log_q, d_head_out
-    GaussianPosterior(dim, learn_std=True).log_q(head_out, codes) -> log_q, d_head_out
-        head_out is [mean | log_std] of shape (N, 2 dim) (learn_std) or mean (N, dim)
-
 Categorical codes are integers (N,) in ``[0, K)`` or exactly one-hot (N, K)
 float arrays. These are *log-likelihoods*: the InfoGAN loss is
-``-lambda * mean(log_q)``, whose gradient is ``-lambda / N * d_head_out``.
+``-lambda * mean(log_q)``, whose gradient is ``-lambda / N`` times the returned gradient.
 
 Entropies are in nats; :func:`npgan.info.product_entropy` of a list of these
 objects is the :math:`H(c)` of the code set.
@@ -41,8 +37,7 @@ from .info import entropy as _entropy
 from .info import gaussian_entropy as _gaussian_entropy
 from .info._validate import check_probabilities, in_base, log_base
 
-__all__ = ["Categorical", "Uniform", "Gaussian", "categorical_log_q", "gaussian_log_q",
-           "CategoricalPosterior", "GaussianPosterior"]
+__all__ = ["Categorical", "Uniform", "Gaussian", "categorical_log_q", "gaussian_log_q"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -387,80 +382,3 @@ def gaussian_log_q(mean, log_std, codes):
     z2 = z * z
     log_q = (-0.5 * z2 - log_std).sum(axis=1) - d * _HALF_LOG_2PI
     return log_q, z * inv_std, z2 - 1
-
-
-class CategoricalPosterior:
-    """Q head for a categorical code: ``k`` logits per sample.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> head = CategoricalPosterior(3)
-    >>> log_q, d_out = head.log_q(np.zeros((2, 3)), np.array([0, 2]))
-    >>> head.n_outputs, log_q.shape, d_out.shape
-    (3, (2,), (2, 3))
-    """
-
-    def __init__(self, k):
-        self.k = check_int(k, "k", minimum=1)
-
-    @property
-    def n_outputs(self) -> int:
-        """Number of head outputs per sample (the logits)."""
-        return self.k
-
-    def log_q(self, head_out, codes):
-        """``(log_q (N,), d log_q / d head_out (N, k))``; see :func:`categorical_log_q`."""
-        head_out = check_float_array(head_out, "head_out", ndim=2)
-        if head_out.shape[1] != self.k:
-            raise ValueError(f"`head_out` must have shape (N, {self.k}), got {head_out.shape}")
-        return categorical_log_q(head_out, codes)
-
-    def __repr__(self) -> str:
-        return f"CategoricalPosterior(k={self.k})"
-
-
-class GaussianPosterior:
-    """Q head for ``dim`` continuous codes: a factored Gaussian.
-
-    With ``learn_std=True`` the head outputs ``[mean | log_std]`` (N, 2 dim);
-    otherwise only the mean (N, dim) and the std is fixed to 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> head = GaussianPosterior(2)
-    >>> log_q, d_out = head.log_q(np.zeros((5, 4)), np.zeros((5, 2)))
-    >>> head.n_outputs, log_q.shape, d_out.shape
-    (4, (5,), (5, 4))
-    """
-
-    def __init__(self, dim, *, learn_std=True):
-        self.dim = check_int(dim, "dim", minimum=1)
-        if not isinstance(learn_std, (bool, np.bool_)):
-            raise TypeError(f"`learn_std` must be a bool, got {type(learn_std).__name__}")
-        self.learn_std = bool(learn_std)
-
-    @property
-    def n_outputs(self) -> int:
-        """Number of head outputs per sample."""
-        return 2 * self.dim if self.learn_std else self.dim
-
-    def split(self, head_out):
-        """``(mean (N, dim), log_std (N, dim) or None)`` views of the head output."""
-        head_out = check_float_array(head_out, "head_out", ndim=2)
-        if head_out.shape[1] != self.n_outputs:
-            raise ValueError(f"`head_out` must have shape (N, {self.n_outputs}), got {head_out.shape}")
-        if self.learn_std:
-            return head_out[:, :self.dim], head_out[:, self.dim:]
-        return head_out, None
-
-    def log_q(self, head_out, codes):
-        """``(log_q (N,), d log_q / d head_out (N, n_outputs))``; see :func:`gaussian_log_q`."""
-        mean, log_std = self.split(head_out)
-        log_q, dmean, dlog_std = gaussian_log_q(mean, log_std, codes)
-        d_out = dmean if dlog_std is None else np.concatenate([dmean, dlog_std], axis=1)
-        return log_q, d_out
-
-    def __repr__(self) -> str:
-        return f"GaussianPosterior(dim={self.dim}, learn_std={self.learn_std})"

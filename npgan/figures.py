@@ -1,4 +1,5 @@
-"""Figures: the paper's latent traversals (Figure 2), L_I curves (Figure 1), losses and samples.
+"""Figures: the paper's latent traversals (Figure 2), L_I curves (Figure 1), losses, samples, and
+the heat maps of the evaluation (code-by-factor information, per-class correlations).
 
 Every function writes a PNG and returns its path. matplotlib runs on the Agg backend (no screen).
 """
@@ -6,12 +7,14 @@ Every function writes a PNG and returns its path. matplotlib runs on the Agg bac
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from npgan._checks import check_generator, check_int
-from npgan.evaluate import generate
+from npgan.evaluation.factor_report import STYLE_FACTORS
+from npgan.evaluation.probes import generate
 from npgan.models.infogan import InfoGANNets
 
 
@@ -172,4 +175,117 @@ def plot_losses(records: list[dict], path, smooth: int = 20) -> Path:
         ax.set_xlabel("updates")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+_REPORT_KEYS = ("code_names", "factor_names", "mi", "factor_entropies")
+
+
+def plot_mi_matrix(report: Mapping, path) -> Path:
+    """Heat map of the MI matrix (codes x factors), saved as a PNG.
+
+    Colours show ``I(c; v) / H(v)`` on a fixed [0, 1] scale (the fraction of each factor's
+    entropy a code captures, so columns are comparable); each cell is annotated with the MI
+    itself in nats. The title carries the MIG (all factors, and rotation/width when present).
+
+    Parameters
+    ----------
+    report : mapping
+        A :func:`npgan.evaluation.factor_report.factor_report` result (at least ``code_names``, ``factor_names``, ``mi``,
+        ``factor_entropies``; ``mig`` and ``mig_style`` are shown when present).
+    path : str or Path
+        Where to write the PNG (parent folders are created).
+
+    Returns
+    -------
+    Path
+    """
+    if not isinstance(report, Mapping):
+        raise TypeError(f"`report` must be a dict from factor_report, got {type(report).__name__}")
+    missing = [k for k in _REPORT_KEYS if k not in report]
+    if missing:
+        raise ValueError(f"`report` lacks the keys {missing}; pass the dict returned by factor_report")
+    mi = np.asarray(report["mi"], dtype=np.float64)
+    h = np.asarray(report["factor_entropies"], dtype=np.float64)
+    codes, fnames = list(report["code_names"]), list(report["factor_names"])
+    if mi.shape != (len(codes), len(fnames)) or h.shape != (len(fnames),):
+        raise ValueError(f"`report`: `mi` has shape {mi.shape} and `factor_entropies` {h.shape}, expected "
+                         f"({len(codes)}, {len(fnames)}) and ({len(fnames)},) from the names")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.where(h > 0, mi / h, 0.0)
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(1.3 * len(fnames) + 2.4, 0.6 * len(codes) + 1.9), dpi=110)
+    im = ax.imshow(norm, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for i in range(len(codes)):
+        for j in range(len(fnames)):
+            ax.text(j, i, f"{mi[i, j]:.2f}", ha="center", va="center", fontsize=9,
+                    color="black" if norm[i, j] > 0.6 else "white")
+    ax.set_xticks(range(len(fnames)))
+    ax.set_xticklabels([f"{f}\nH={hj:.2f}" for f, hj in zip(fnames, h)], fontsize=8)
+    ax.set_yticks(range(len(codes)))
+    ax.set_yticklabels(codes)
+    ax.set_xlabel("true factor (H in nats)")
+    ax.set_ylabel("inferred code")
+    cbar = fig.colorbar(im, ax=ax)
+    cbar.set_label("I(code; factor) / H(factor)", fontsize=8)
+    title = "I(code; factor), nats"
+    score = report.get("mig")
+    if score is not None:
+        title += f"   MIG = {float(score):.3f}"
+        style = report.get("mig_style")
+        if style is not None and np.isfinite(style):
+            title += f" ({'+'.join(report.get('style_factors', STYLE_FACTORS))}: {float(style):.3f})"
+    ax.set_title(title, fontsize=9)
+    return save_figure(fig, path)
+
+
+def plot_class_correlations(report, path) -> Path:
+    """Heat map of the per-class rank correlations (rows: code and factor, columns: digit class).
+
+    Red and blue are the two signs, so a class that uses a code with the other sign, or the other
+    code, stands out in its column.
+
+    Parameters
+    ----------
+    report : mapping
+        A :func:`npgan.evaluation.factor_report.factor_report` result with ``class_rho`` (not None),
+        ``classes``, ``code_names``, ``style_factors`` and ``class_agreement``.
+    path : str or Path
+        Where to write the PNG (parent folders are created).
+
+    Returns
+    -------
+    Path
+    """
+    if not isinstance(report, Mapping):
+        raise TypeError(f"`report` must be a dict from factor_report, got {type(report).__name__}")
+    if report.get("class_rho") is None:
+        raise ValueError("`report` has no per-class correlations (`class_rho`): the networks need a "
+                         "continuous code and the data set rotation or width")
+    rho = np.asarray(report["class_rho"], dtype=np.float64)
+    classes = [int(k) for k in report["classes"]]
+    names = list(report["code_names"])
+    cont = names[len(names) - rho.shape[0]:]
+    factors = list(report["style_factors"])
+    rows = [(i, j) for j in range(len(factors)) for i in range(len(cont))]
+    table = np.array([rho[i, j] for i, j in rows])
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(0.55 * len(classes) + 2.6, 0.5 * len(rows) + 1.7), dpi=110)
+    im = ax.imshow(np.nan_to_num(table), cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="auto")
+    for r in range(len(rows)):
+        for k in range(len(classes)):
+            v = table[r, k]
+            ax.text(k, r, "-" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(np.nan_to_num(v)) > 0.6 else "black")
+    ax.set_xticks(range(len(classes)))
+    ax.set_xticklabels(classes)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"{cont[i]} / {factors[j]}" for i, j in rows], fontsize=8)
+    ax.set_xlabel("digit class")
+    fig.colorbar(im, ax=ax).set_label("rank correlation", fontsize=8)
+    agree = report.get("class_agreement") or {}
+    ax.set_title("code vs factor within each class; classes agreeing on code and sign: " + ", ".join(
+        f"{f} {a * len(classes):.0f}/{len(classes)}" for f, a in agree.items() if np.isfinite(a)), fontsize=8)
     return save_figure(fig, path)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from npgan.augment import Distortion, affine_warp
+from npgan.data.augment import Distortion, affine_warp
 from npgan.kernels import reference
 
 
@@ -108,7 +108,7 @@ def test_bad_inputs():
 
 
 def test_stroke_blend_thickens_and_thins():
-    from npgan.augment import stroke_blend
+    from npgan.data.augment import stroke_blend
     x = np.zeros((3, 1, 9, 9), dtype=np.float32)
     x[:, 0, 2:7, 4] = 1.0  # a vertical bar one pixel wide
     y = stroke_blend(x, np.array([1.0, 0.0, -1.0]))

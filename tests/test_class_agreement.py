@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from npgan.class_agreement import class_agreement, class_rank_correlations, plot_class_correlations
+from npgan.evaluation import class_agreement, class_rank_correlations
+from npgan.figures import plot_class_correlations
 
 
 def _data(seed=0, n_per=60, classes=10):

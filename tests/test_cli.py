@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from npgan.cli import main
-from npgan.models import InfoGANConfig
+from npgan.train import TrainingConfig
 
-TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--noise-dim", "8"]
+TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--set", "latent.noise_dim=8"]
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +32,16 @@ def test_resume_continues_and_refuses_to_clobber(run_dir, capsys):
     assert main(["train", "--out", str(run_dir), *TINY]) == 2
     assert "already holds a run" in capsys.readouterr().err
     args = [a if a != "2" else "3" for a in TINY]
-    # the banner names the run's own seed (0), not this command line's: resume ignores --seed
-    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", "--seed", "5", *args]) == 0
-    assert "resuming" in (err := capsys.readouterr().err) and "seed 0" in err and "seed 5" not in err
+    # the run's own settings are the truth on resume: flags that would change them are refused
+    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", "--seed", "5", *args]) == 2
+    assert "seed: run 0, given 5" in capsys.readouterr().err
+    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", *args, "--set", "lambda_cont=0.3"]) == 2
+    assert "lambda_cont: run 0.1, given 0.3" in capsys.readouterr().err
+    assert main(["train", "--out", str(run_dir), "--resume", "--overwrite", *args]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    # the same settings given again are fine (TINY repeats the run's own batch size and noise dim)
+    assert main(["train", "--out", str(run_dir), "--resume", "--no-figures", *args]) == 0
+    assert "resuming" in (err := capsys.readouterr().err) and "seed 0" in err
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["update"] for x in lines] == [1, 2, 3]
 
@@ -67,19 +74,35 @@ def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["train", "--updates", "0"], "positive integer"),
     (["train", "--batch-size", "x"], "positive integer"),
-    (["train", "--lambda-cat", "-1"], ">= 0"),
+    (["train", "--lr-d", "-1"], "> 0"),
     (["train", "--dataset", "cifar"], "invalid choice"),
-    (["train", "--q-std", "maybe"], "invalid choice"),
-    (["train", "--code-prior", "-1"], "--code-prior: expected a finite number >= 0"),
-    (["train", "--code-prior-from", "1.5"], "--code-prior-from: expected a non-negative integer"),
-    (["train", "--ortho-jacobian", "x"], "--ortho-jacobian: expected a number"),
-    (["train", "--code-equivariance", "-1"], "--code-equivariance: expected a finite number >= 0"),
+    (["train", "--recipe", "gan"], "invalid choice"),
+    (["train", "--set", "lambda_cont"], "expected KEY=VALUE"),
 ])
 def test_bad_options_exit_2_with_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("lambda_kat=1", "unknown setting 'lambda_kat'; the settings are: leaky_slope"),
+    ("lambda_cont=abc", "setting 'lambda_cont' must be a number, got 'abc'"),
+    ("lambda_cont=-1", "`lambda_cont` must be >= 0.0"),
+    ("q_std=maybe", "setting 'q_std' must be one of learned, fixed"),
+    ("gan_baseline=perhaps", "must be true or false"),
+    ("consistency.weight=-1", "bad setting of consistency.*: `weight` must be >= 0.0"),
+    ("code_prior.start=1.5", "setting 'code_prior.start' must be an integer"),
+    ("distortion.scale_x=1.2,0.8", "bad setting of distortion.*: `scale_x` must be (low, high)"),
+    ("distortion.scale_x=1.2", "setting 'distortion.scale_x' must be 2 comma-separated numbers"),
+    ("distortion.rotation=200", "`rotation` must be <= 180"),
+    ("latent.categorical=1", "bad setting of latent.*: `categorical[0]` must be >= 2"),
+])
+def test_bad_settings_are_one_line_errors_naming_the_key(setting, message, tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--set", setting, *TINY]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_user_errors_are_one_line(tmp_path, capsys):
@@ -90,6 +113,10 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "r2"), "--batch-size", "100", "--subset", "50",
                  "--no-progress"]) == 2
     assert "exceeds" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "r3"), "--config", str(tmp_path / "none.json")]) == 2
+    assert "--config: no such file" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "r3"), "--config", "x.json", "--recipe", "paper"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_console_entry_points():
@@ -99,94 +126,58 @@ def test_console_entry_points():
         assert "npgan" in res.stdout
 
 
-@pytest.mark.parametrize("recipe, extra, expected", [
-    ("paper", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=0.0)),
-    ("code", [], dict(q_std="fixed", lambda_cont=1.0, leaky_slope=0.01, consistency=0.0)),
-    ("npgan", [], dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.1, consistency=1.0,  # synthetic
-                       consistency_early=3.0, consistency_early_updates=2500)),
-    ("npgan", ["--consistency", "0.5", "--leaky-slope", "0.2"],  # an explicit weight from update 1
-     dict(q_std="learned", lambda_cont=0.1, leaky_slope=0.2, consistency=0.5, consistency_early_updates=0)),
-    ("npgan", ["--consistency", "0", "--consistency-early", "2", "1"],
-     dict(consistency=0.0, consistency_early=2.0, consistency_early_updates=1)),
-    ("npgan", ["--code-prior", "2", "--code-prior-from", "1"], dict(code_prior=2.0, code_prior_from=1)),
-    ("paper", ["--code-prior", "0.5"], dict(code_prior=0.5, code_prior_from=0)),
-    ("npgan", ["--ortho-jacobian", "3", "--ortho-jacobian-from", "1"], dict(ortho_jacobian=3.0, ortho_jacobian_from=1)),
-    ("npgan", ["--code-equivariance", "2", "--code-equivariance-from", "1"],
-     dict(code_equivariance=2.0, code_equivariance_from=1)),
-    ("npgan", ["--categorical-from", "1"], dict(categorical_from=1)),
-    ("npgan", [], dict(categorical_from=0)),
-])
-def test_recipes_set_the_documented_hyperparameters(recipe, extra, expected, tmp_path):
-    out = tmp_path / recipe
-    assert main(["train", "--out", str(out), "--recipe", recipe, "--no-figures", *extra, *TINY]) == 0
-    config = json.loads((out / "config.json").read_text())["config"]
-    assert {k: config[k] for k in expected} == expected
-    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-    cfg = InfoGANConfig.from_dict(config)
-    assert all((r["iic"] > 0) == (cfg.consistency_at(r["update"]) > 0) for r in records)
-    assert all((r["prior_w2"] > 0) == (cfg.code_prior_at(r["update"]) > 0) for r in records)
-    assert all((r["ortho"] > 0) == (cfg.ortho_jacobian_at(r["update"]) > 0) for r in records)
-    assert all((r["equivariance"] > 0) == (cfg.code_equivariance_at(r["update"]) > 0) for r in records)
+def test_train_help_lists_at_most_20_options_with_the_papers_group(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    options = {line.split()[0].rstrip(",") for line in out.splitlines() if line.strip().startswith("-")}
+    assert len(options) <= 20, sorted(options)
+    assert "the paper's hyperparameters" in out and "--set KEY=VALUE" in out
 
 
-@pytest.mark.parametrize("extra, expected", [
-    ([], dict(rotation=45.0, scale_x=[0.7, 1.4])),  # synthetic digits: rotated ±30°, widths 0.6-1.4
-    (["--distort-scale-x", "0.9", "1.1", "--distort-rotation", "20"], dict(rotation=20.0, scale_x=[0.9, 1.1])),
-])
-def test_distortion_ranges_follow_the_dataset_or_the_flags(extra, expected, tmp_path):
-    out = tmp_path / "run"
-    assert main(["train", "--out", str(out), "--no-figures", *extra, *TINY]) == 0
-    config = json.loads((out / "config.json").read_text())["config"]
-    assert {k: config["distortion"][k] for k in expected} == expected
+def test_recipes_command_lists_every_recipe_and_term(capsys):
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    for word in ("paper", "code", "npgan", "npgan/synthetic", "code_prior.start", "distortion.scale_x",
+                 "ortho_jacobian: G step"):
+        assert word in out, word
 
 
-def test_mnist_gets_its_own_consistency_weight(tmp_path, monkeypatch):
-    # MNIST's settings without the MNIST files: the loader is replaced by a tiny synthetic batch.
+@pytest.mark.parametrize("recipe, dataset", [("paper", "synthetic"), ("code", "synthetic"), ("npgan", "synthetic"),
+                                             ("npgan", "mnist")])
+def test_config_json_holds_the_resolved_recipe_and_repeats_the_run(recipe, dataset, tmp_path, monkeypatch):
     import npgan.cli as cli
     from npgan.data import load_dataset
+    from npgan.recipes import resolve
+    # MNIST's settings without the MNIST files: the loader is replaced by a tiny synthetic batch
     monkeypatch.setattr(cli, "_load_images", lambda *a, n=None: load_dataset("synthetic", split="train", n=64))
+    out = tmp_path / "a"
+    assert main(["train", "--out", str(out), "--dataset", dataset, "--recipe", recipe, "--no-figures", *TINY]) == 0
+    meta = json.loads((out / "config.json").read_text())
+    config = TrainingConfig.from_dict(meta["config"])
+    assert config == resolve(recipe, dataset, {"latent.noise_dim": 8, "batch_size": 8})
+    assert config.recipe == recipe and meta["dataset"] == dataset and meta["seed"] == 0
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    for name, sched in config.terms.items():
+        assert all((r[name] != 0) == (sched.at(r["update"]) > 0) for r in records), name
+    again = tmp_path / "b"
+    assert main(["train", "--out", str(again), "--config", str(out / "config.json"), "--subset", "64",
+                 "--no-progress", "--no-figures"]) == 0
+    assert (again / "metrics.jsonl").read_text().splitlines() != []
+    strip = lambda path: [{k: v for k, v in json.loads(x).items() if k != "seconds"}  # noqa: E731
+                          for x in path.read_text().splitlines()]
+    assert strip(again / "metrics.jsonl") == strip(out / "metrics.jsonl")
+
+
+def test_set_overrides_the_recipe_and_gan_baseline_turns_the_terms_off(tmp_path):
     out = tmp_path / "run"
-    assert main(["train", "--dataset", "mnist", "--out", str(out), "--no-figures", *TINY]) == 0
-    config = json.loads((out / "config.json").read_text())["config"]
-    assert config["consistency"] == 1.0 and config["consistency_early_updates"] == 0
-    assert config["distortion"]["rotation"] == 30.0
-
-
-@pytest.mark.parametrize("recipe, dataset, weights", [("npgan", "synthetic", (3.0, 3.0, 1.0)),
-                                                      ("npgan", "mnist", (1.0, 1.0, 1.0)),
-                                                      ("paper", "synthetic", (0.0, 0.0, 0.0)),
-                                                      ("code", "mnist", (0.0, 0.0, 0.0))])
-def test_recipe_settings(recipe, dataset, weights):
-    from npgan.cli import recipe_settings
-    settings = recipe_settings(recipe, dataset)
-    cfg = InfoGANConfig(**settings)
-    assert tuple(cfg.consistency_at(u) for u in (1, 2500, 2501)) == weights
-    # the continuous codes' terms: on the synthetic digits in the npgan recipe, from update 2 501
-    terms = (cfg.code_prior_at, cfg.ortho_jacobian_at, cfg.code_equivariance_at)
-    on = recipe == "npgan" and dataset == "synthetic"
-    assert [w(2500) for w in terms] == [0.0, 0.0, 0.0]
-    assert [w(2501) for w in terms] == ([100.0, 10.0, 30.0] if on else [0.0, 0.0, 0.0])
-    settings["distortion"]["rotation"] = -1.0  # a copy: the tables stay as they were
-    assert recipe_settings(recipe, dataset)["distortion"].get("rotation") != -1.0
-
-
-@pytest.mark.parametrize("recipe, dataset, name", [("gan", "mnist", "recipe"), ("npgan", "cifar", "dataset")])
-def test_recipe_settings_rejects_unknown_names(recipe, dataset, name):
-    from npgan.cli import recipe_settings
-    with pytest.raises(ValueError, match=name):
-        recipe_settings(recipe, dataset)
-
-
-def test_mnist_distortion_is_the_documented_default():
-    from npgan.augment import Distortion
-    from npgan.cli import DISTORTIONS
-    assert Distortion(**DISTORTIONS["mnist"]) == Distortion()
-
-
-@pytest.mark.parametrize("flags, name", [(["--consistency-early", "-1", "10"], "consistency-early"),
-                                         (["--consistency-early", "1", "2.5"], "consistency-early"),
-                                         (["--distort-scale-x", "1.2", "0.8"], "scale_x"),
-                                         (["--distort-rotation", "200"], "rotation")])
-def test_bad_distortion_range_is_one_line_error(flags, name, tmp_path, capsys):
-    assert main(["train", "--out", str(tmp_path / "r"), *flags, *TINY]) == 2
-    assert name in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--no-figures", *TINY, "--set", "consistency.early_updates=0",
+                 "--set", "consistency.weight=0.5", "--set", "distortion.rotation=20",
+                 "--lr-g", "0.002"]) == 0
+    config = TrainingConfig.from_dict(json.loads((out / "config.json").read_text())["config"])
+    assert config.terms["consistency"].at(1) == 0.5 and config.distortion.rotation == 20.0
+    assert config.model.lr_g == 0.002
+    out = tmp_path / "gan"
+    assert main(["train", "--out", str(out), "--no-figures", "--gan-baseline", *TINY]) == 0
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["consistency"] == 0.0 for r in records)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from npgan.distributions import (Categorical, CategoricalPosterior, Gaussian, GaussianPosterior,
+from npgan.distributions import (Categorical, Gaussian,
                                  Uniform, categorical_log_q, gaussian_log_q)
 from npgan.info import categorical_entropy, entropy, gaussian_entropy, product_entropy, uniform_entropy
 from npgan.testing import numerical_gradient
@@ -201,33 +201,6 @@ def test_gaussian_head_keeps_float32():
     assert log_q.dtype == np.float32 and dm.dtype == np.float32
 
 
-@given(st.integers(1, 3), st.booleans(), st.data())
-def test_gaussian_posterior_class_gradient_wrt_head_output(dim, learn_std, data):
-    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
-    head = GaussianPosterior(dim, learn_std=learn_std)
-    out = rng.normal(0.0, 0.5, size=(4, head.n_outputs))
-    codes = rng.uniform(-1, 1, size=(4, dim))
-    log_q, d_out = head.log_q(out, codes)
-    assert d_out.shape == out.shape
-    num = numerical_grad(lambda o: head.log_q(o, codes)[0].sum(), out.copy())
-    np.testing.assert_allclose(d_out, num, rtol=1e-6, atol=1e-8)
-    mean, log_std = head.split(out)
-    assert mean.shape == (4, dim)
-    assert (log_std is None) == (not learn_std)
-
-
-def test_categorical_posterior_class():
-    rng = np.random.default_rng(5)
-    head = CategoricalPosterior(5)
-    out = rng.normal(size=(3, 5))
-    codes = np.array([4, 0, 2])
-    log_q, d = head.log_q(out, codes)
-    lq2, d2 = categorical_log_q(out, codes)
-    np.testing.assert_array_equal(log_q, lq2)
-    np.testing.assert_array_equal(d, d2)
-    assert head.n_outputs == 5
-
-
 def test_true_posterior_head_maximises_expected_log_q():
     # E_{c ~ p}[log Q(c)] is maximised by Q = p (Gibbs): the head trained on log Q learns P(c|x).
     p = np.array([0.1, 0.6, 0.3])
@@ -263,9 +236,3 @@ def test_head_validation():
         gaussian_log_q(m, np.zeros((2, 2), dtype=np.float32), m)
     with pytest.raises(ValueError, match="`log_std` must be finite"):
         gaussian_log_q(m, np.full((2, 2), np.inf), m)
-    with pytest.raises(ValueError, match="`head_out` must have shape \\(N, 4\\)"):
-        GaussianPosterior(2).log_q(np.zeros((2, 2)), m)
-    with pytest.raises(ValueError, match="`head_out` must have shape \\(N, 3\\)"):
-        CategoricalPosterior(3).log_q(np.zeros((2, 2)), np.array([0, 1]))
-    with pytest.raises(TypeError, match="`learn_std` must be a bool"):
-        GaussianPosterior(2, learn_std=1)

@@ -1,35 +1,35 @@
 import numpy as np
 import pytest
 
-from npgan.evaluate import cluster_accuracy, slant, width
+from npgan.evaluation import cluster_accuracy, slant, width
 
 
 def test_cluster_accuracy_is_invariant_to_relabelling():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 1000)
     perm = rng.permutation(10)
-    acc, mapping, conf = cluster_accuracy(perm[labels], labels, 10, 10)
+    acc, mapping, conf = cluster_accuracy(labels, perm[labels], 10, 10)
     assert acc == 1.0
     assert all(mapping[perm[c]] == c for c in range(10))
     noisy = perm[labels].copy()
     noisy[:100] = (noisy[:100] + 1) % 10
-    acc2, _, _ = cluster_accuracy(noisy, labels, 10, 10)
+    acc2, _, _ = cluster_accuracy(labels, noisy, 10, 10)
     assert acc2 == pytest.approx(0.9 + np.mean(noisy[:100] == perm[labels][:100]) * 0.1)
-    assert conf.sum() == 1000
+    assert conf.sum() == 1000 and conf[3, perm[3]] == np.sum(labels == 3)  # rows: true classes
 
 
 def test_cluster_accuracy_merged_clusters_cost_accuracy():
     labels = np.repeat(np.arange(4), 25)
     pred = np.where(labels == 3, 2, labels)  # clusters 2 and 3 merged
-    acc, _, _ = cluster_accuracy(pred, labels, 4, 4)
+    acc, _, _ = cluster_accuracy(labels, pred, 4, 4)
     assert acc == 0.75
 
 
 def test_cluster_accuracy_bad_input():
-    with pytest.raises(ValueError, match="pred"):
+    with pytest.raises(ValueError, match="labels_pred"):
         cluster_accuracy(np.zeros(3, int), np.zeros(4, int))
     with pytest.raises(TypeError):
-        cluster_accuracy(np.zeros(3), np.zeros(3, int))
+        cluster_accuracy(np.zeros(3, int), np.zeros(3))
 
 
 def _bar(angle_deg, half_width=1.0, half_len=8.0):

@@ -1,5 +1,5 @@
 """Module mechanics: registration and dotted names, modes, zero_grad, state dicts, the one-slot
-cache (backward before forward, two-batch and shared-trunk recipes), Sequential, Parallel."""
+cache (backward before forward, two-batch and shared-trunk recipes), Sequential."""
 
 import numpy as np
 import pytest
@@ -240,54 +240,6 @@ def test_need_dx_false_skips_input_gradient_but_accumulates():
         assert b.backward(dy).shape == x.shape
         for k, g in a.gradients().items():
             np.testing.assert_allclose(g, b.gradients()[k], rtol=1e-14, err_msg=k)
-
-
-# ---------------------------------------------------------------------- Parallel
-def _parallel(rng):
-    return nn.Parallel(nn.Sequential(nn.Linear(3, 4, rng=rng, dtype=F64, init_std=0.5),
-                                     nn.BatchNorm1d(4, dtype=F64), nn.Tanh()),
-                       nn.Linear(3, 2, rng=rng, dtype=F64, init_std=0.5))
-
-
-def test_parallel_concatenates_branches_and_passes_their_gradients():
-    rng = rng_()
-    par = _parallel(rng).eval()  # evaluation mode: branch outputs do not depend on the batch
-    x = rng.standard_normal((5, 3))
-    expected = [par[0](x), par[1](x)]
-    par[0].backward(np.zeros_like(expected[0])), par[1].backward(np.zeros_like(expected[1]))
-    y = par(x)
-    np.testing.assert_array_equal(y, np.concatenate(expected, axis=1))
-    par.backward(np.zeros_like(y))
-    assert y.shape == (5, 6) and len(par) == 2 and par[-1] is par[1]
-    for training in (True, False):
-        errors = check_gradients(par.train(training), x, rng)
-        assert max(errors.values()) < 1e-6, (training, errors)
-
-
-def test_parallel_backward_without_dx_and_dy_only_reaching_one_branch():
-    rng = rng_(1)
-    par = _parallel(rng)
-    x = rng.standard_normal((5, 3))
-    y = par(x)
-    dy = np.zeros_like(y)
-    dy[:, :4] = rng.standard_normal((5, 4))  # only the first branch's columns
-    assert par.backward(dy, need_dx=False) is None
-    assert par[0].gradients()["0.weight"].any()
-    assert not any(g.any() for g in par[1].gradients().values())
-
-
-def test_parallel_backward_errors():
-    par = _parallel(rng_(2))
-    with pytest.raises(RuntimeError, match="no pending forward"):
-        par.backward(np.zeros((5, 6)))
-    y = par(np.ones((5, 3)))
-    with pytest.raises(ValueError, match="dy"):
-        par.backward(np.zeros((5, 5)))
-    assert par.backward(np.zeros_like(y)).shape == (5, 3)  # the forward stayed pending
-    with pytest.raises(TypeError, match="int"):
-        par["0"]
-    with pytest.raises(IndexError):
-        par[2]
 
 
 # ---------------------------------------------------------------------- Sequential

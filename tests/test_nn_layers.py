@@ -169,9 +169,6 @@ def _layers(dtype):
         "Sequential": (nn.Sequential(nn.Conv2d(2, 2, 3, padding=1, rng=rng, dtype=dtype),
                                      nn.BatchNorm2d(2, dtype=dtype), nn.LeakyReLU(0.1), nn.Flatten(),
                                      nn.Linear(2 * 9, 1, rng=rng, dtype=dtype)), (2, 2, 3, 3)),
-        "Parallel": (nn.Parallel(nn.Sequential(nn.Linear(4, 3, rng=rng, dtype=dtype),
-                                               nn.BatchNorm1d(3, rng=rng, dtype=dtype)),
-                                 nn.Linear(4, 2, rng=rng, dtype=dtype)), (3, 4)),
     }
 
 
@@ -247,8 +244,6 @@ def _convt(**kw):
     (lambda: nn.Reshape((2, 0)), ValueError, "shape"),
     (lambda: nn.Reshape("ab"), TypeError, "shape"),
     (lambda: nn.Sequential(nn.ReLU(), np.zeros(3)), TypeError, "layer 1"),
-    (lambda: nn.Parallel(nn.ReLU(), "relu"), TypeError, "branch 1"),
-    (lambda: nn.Parallel(), ValueError, "at least one branch"),
 ])
 def test_constructor_validation(make, exc, word):
     with pytest.raises(exc, match=word):

@@ -11,8 +11,6 @@ all convolutional layers with D")::
     4x4 conv 64 stride 2 - lReLU - 4x4 conv 128 stride 2 - BN - lReLU - FC 1024 - BN - lReLU
     D head: FC 1 (a logit: D(x) = sigmoid(logit))
     Q head: FC 128 - BN - lReLU - FC (categorical logits, continuous means, continuous log-stds)
-    Q head with ``q_split=True``: two such branches side by side, FC 128 - BN - lReLU - FC for
-    the categorical logits and another for the continuous means and log-stds (``nn.Parallel``)
 
 Choices, each documented because implementations differ:
 
@@ -24,16 +22,6 @@ Choices, each documented because implementations differ:
 - Initialisation as in the original code: conv/deconv/FC weights ~ N(0, 0.02), biases 0,
   BN gamma ~ N(1, 0.02), beta 0, eps 1e-5, running averages with decay 0.9 (momentum 0.1).
 - D is applied to the real and the fake batch separately, so each gets its own BN statistics.
-- ``q_split`` (npgan's choice, off in the paper and the code): the paper's Q head has one hidden
-  layer for all codes. npgan's real-data consistency term asks the categorical output to ignore
-  rotation and width, and through a shared hidden layer that pressure also bears on the units the
-  continuous codes are read from (a linear probe on Q's hidden units of real images, rotation and
-  width: R^2 0.99 / 0.96 on the run that disentangled both, 0.96 / 0.74 on one that did not;
-  on the trunk's 1024 features both runs hold them at 0.99 / 0.96-0.97). Separate hidden layers
-  let the categorical branch become invariant while the continuous one keeps them. Measured on
-  the synthetic digits (npgan recipe, 5 000 updates, seeds 0/1/2): accuracy 0.892 / 0.964 / 0.972
-  and MIG(rotation + width) 0.151 / 0.143 / 0.369, against 0.973 / 0.984 / 0.781 and 0.210 / 0.157
-  / 0.088 with the shared head: it rescued the seed that failed and hurt another, so it stays off.
 """
 
 from __future__ import annotations
@@ -43,8 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from npgan import nn
-from npgan.augment import Distortion
-from npgan._checks import check_generator, check_int, check_real
+from npgan._checks import check_generator, check_real
 from npgan.models.latent import LatentSpec
 
 Q_STD_CHOICES = ("learned", "fixed")
@@ -52,27 +39,13 @@ Q_STD_CHOICES = ("learned", "fixed")
 
 @dataclass
 class InfoGANConfig:
-    """Every hyperparameter of an InfoGAN run (defaults: the paper's MNIST recipe).
+    """The paper's hyperparameters of an InfoGAN run (defaults: the paper's MNIST recipe).
 
-    ``lambda_cat`` weighs the categorical part of L_I, ``lambda_cont`` the continuous part; the
-    categorical part starts after update ``categorical_from`` (0: from the first; a later start lets
-    the continuous codes form first, :meth:`lambda_cat_at`).
-    ``gan_baseline=True`` turns the information term off for G and the D trunk (lambda = 0):
-    Q is then trained only as a probe on detached trunk features, so L_I can still be plotted.
-    ``consistency`` weighs npgan's real-data term (:mod:`npgan.train.consistency`; 0 = off, as in
-    the paper and the original code); ``distortion`` holds the ranges of the random distortions
-    that term asks Q's categories to ignore (:class:`npgan.augment.Distortion`). Over the first
-    ``consistency_early_updates`` updates the term weighs ``consistency_early`` instead (a stronger
-    start, while the categories form; :meth:`consistency_at`).
-    ``fake_consistency`` weighs the categorical L_I on distorted copies of G's images, trained
-    into the trunk and the Q head (0 = off). ``q_split`` gives the categorical and the continuous
-    outputs of Q separate hidden layers (module docstring). ``code_prior`` weighs the matching of
-    Q's continuous readings of real images to the codes' prior (:mod:`npgan.train.prior_match`;
-    0 = off), applied in the updates after number ``code_prior_from``. ``ortho_jacobian`` weighs
-    the orthogonality of G's image changes along the continuous codes (:mod:`npgan.train.jacobian`;
-    0 = off), applied in the updates after number ``ortho_jacobian_from``. ``code_equivariance``
-    weighs the agreement of Q's continuous readings' changes under a shared distortion
-    (:mod:`npgan.train.equivariance`; 0 = off), applied after update ``code_equivariance_from``.
+    ``lambda_cat`` weighs the categorical part of L_I, ``lambda_cont`` the continuous part.
+    ``gan_baseline=True`` turns the information term off for G and the D trunk (lambda = 0): Q is
+    then trained only as a probe on detached trunk features, so L_I can still be plotted (the
+    paper's Figure 1). npgan's extra training terms are not model settings: they live in
+    :class:`npgan.train.TrainingConfig`.
     """
 
     latent: LatentSpec = field(default_factory=LatentSpec)
@@ -80,20 +53,7 @@ class InfoGANConfig:
     q_std: str = "learned"
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
-    categorical_from: int = 0
     gan_baseline: bool = False
-    consistency: float = 0.0
-    distortion: Distortion = field(default_factory=Distortion)
-    fake_consistency: float = 0.0
-    consistency_early: float = 0.0
-    consistency_early_updates: int = 0
-    q_split: bool = False
-    code_prior: float = 0.0
-    code_prior_from: int = 0
-    ortho_jacobian: float = 0.0
-    ortho_jacobian_from: int = 0
-    code_equivariance: float = 0.0
-    code_equivariance_from: int = 0
     lr_d: float = 2e-4
     lr_g: float = 1e-3
     beta1: float = 0.5
@@ -111,24 +71,6 @@ class InfoGANConfig:
             raise ValueError(f"`q_std` must be one of {Q_STD_CHOICES}, got {self.q_std!r}")
         self.lambda_cat = check_real(self.lambda_cat, "lambda_cat", minimum=0.0)
         self.lambda_cont = check_real(self.lambda_cont, "lambda_cont", minimum=0.0)
-        self.categorical_from = check_int(self.categorical_from, "categorical_from", minimum=0)
-        self.consistency = check_real(self.consistency, "consistency", minimum=0.0)
-        self.fake_consistency = check_real(self.fake_consistency, "fake_consistency", minimum=0.0)
-        self.consistency_early = check_real(self.consistency_early, "consistency_early", minimum=0.0)
-        self.consistency_early_updates = check_int(self.consistency_early_updates,
-                                                   "consistency_early_updates", minimum=0)
-        self.code_prior = check_real(self.code_prior, "code_prior", minimum=0.0)
-        self.code_prior_from = check_int(self.code_prior_from, "code_prior_from", minimum=0)
-        self.ortho_jacobian = check_real(self.ortho_jacobian, "ortho_jacobian", minimum=0.0)
-        self.ortho_jacobian_from = check_int(self.ortho_jacobian_from, "ortho_jacobian_from", minimum=0)
-        self.code_equivariance = check_real(self.code_equivariance, "code_equivariance", minimum=0.0)
-        self.code_equivariance_from = check_int(self.code_equivariance_from, "code_equivariance_from",
-                                                minimum=0)
-        if isinstance(self.distortion, dict):
-            self.distortion = Distortion(**{k: tuple(v) if isinstance(v, list) else v
-                                            for k, v in self.distortion.items()})
-        if not isinstance(self.distortion, Distortion):
-            raise TypeError(f"`distortion` must be a Distortion, got {type(self.distortion).__name__}")
         self.lr_d = check_real(self.lr_d, "lr_d", minimum=0.0, strict_min=True)
         self.lr_g = check_real(self.lr_g, "lr_g", minimum=0.0, strict_min=True)
         self.beta1 = check_real(self.beta1, "beta1", minimum=0.0, maximum=0.999999)
@@ -140,34 +82,9 @@ class InfoGANConfig:
         self.image_shape = tuple(int(s) for s in self.image_shape)
         if self.image_shape != (1, 28, 28):
             raise ValueError(f"`image_shape` must be (1, 28, 28) for these networks, got {self.image_shape}")
+        if not isinstance(self.gan_baseline, (bool, np.bool_)):
+            raise TypeError(f"`gan_baseline` must be a bool, got {type(self.gan_baseline).__name__}")
         self.gan_baseline = bool(self.gan_baseline)
-        if not isinstance(self.q_split, (bool, np.bool_)):
-            raise TypeError(f"`q_split` must be a bool, got {type(self.q_split).__name__}")
-        self.q_split = bool(self.q_split)
-
-    def lambda_cat_at(self, update: int) -> float:
-        """Weight of the categorical part of L_I in update number ``update`` (counted from 1): 0 up
-        to ``categorical_from`` (the continuous codes first), ``lambda_cat`` after."""
-        return self.lambda_cat if update > self.categorical_from else 0.0
-
-    def consistency_at(self, update: int) -> float:
-        """Weight of the consistency term in update number ``update`` (counted from 1)."""
-        return self.consistency_early if update <= self.consistency_early_updates else self.consistency
-
-    def code_prior_at(self, update: int) -> float:
-        """Weight of the code-prior term in update number ``update`` (counted from 1): 0 up to
-        ``code_prior_from``, ``code_prior`` after."""
-        return self.code_prior if update > self.code_prior_from else 0.0
-
-    def ortho_jacobian_at(self, update: int) -> float:
-        """Weight of the orthogonal-Jacobian term in update number ``update`` (counted from 1): 0 up
-        to ``ortho_jacobian_from``, ``ortho_jacobian`` after."""
-        return self.ortho_jacobian if update > self.ortho_jacobian_from else 0.0
-
-    def code_equivariance_at(self, update: int) -> float:
-        """Weight of the code-equivariance term in update number ``update`` (counted from 1): 0 up
-        to ``code_equivariance_from``, ``code_equivariance`` after."""
-        return self.code_equivariance if update > self.code_equivariance_from else 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -175,12 +92,14 @@ class InfoGANConfig:
                        "categorical": list(self.latent.categorical),
                        "continuous": self.latent.continuous}
         d["image_shape"] = list(self.image_shape)
-        d["distortion"] = {k: list(v) if isinstance(v, tuple) else v for k, v in d["distortion"].items()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "InfoGANConfig":
         d = dict(d)
+        unknown = sorted(set(d) - {f for f in cls.__dataclass_fields__})
+        if unknown:
+            raise ValueError(f"unknown InfoGANConfig field(s) {unknown}")
         lat = d.pop("latent")
         latent = LatentSpec(noise_dim=lat["noise_dim"], categorical=tuple(lat["categorical"]),
                             continuous=lat["continuous"])
@@ -221,15 +140,10 @@ class InfoGANNets:
         )
         self.d_head = nn.Sequential(nn.Linear(1024, 1, **kw))
 
-        def q_branch(width: int) -> nn.Sequential:
-            return nn.Sequential(nn.Linear(1024, 128, **kw), nn.BatchNorm1d(128, **kw), nn.LeakyReLU(slope),
-                                 nn.Linear(128, width, **kw))
-
-        cat_width, cont_width = lat.onehot_dim, lat.q_output_dim - lat.onehot_dim
-        if config.q_split and cat_width and cont_width:
-            self.q_head = nn.Parallel(q_branch(cat_width), q_branch(cont_width))
-        else:  # one hidden layer for all codes (the paper's; also q_split with one kind of code)
-            self.q_head = q_branch(lat.q_output_dim)
+        self.q_head = nn.Sequential(
+            nn.Linear(1024, 128, **kw), nn.BatchNorm1d(128, **kw), nn.LeakyReLU(slope),
+            nn.Linear(128, lat.q_output_dim, **kw),
+        )
         self.dtype = np.dtype(dtype)
 
     # The named sub-networks, in a fixed order (checkpoints and optimisers rely on it).

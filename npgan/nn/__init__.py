@@ -8,7 +8,7 @@ the shared-trunk recipe).
 from . import init, losses
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .container import Parallel, Sequential
+from .container import Sequential
 from .conv import Conv2d, ConvTranspose2d
 from .linear import Linear
 from .losses import bce_with_logits, gaussian_nll, mse, softmax_cross_entropy
@@ -16,7 +16,7 @@ from .module import LoadResult, Module
 from .shape import Flatten, Reshape
 
 __all__ = [
-    "Module", "LoadResult", "Sequential", "Parallel",
+    "Module", "LoadResult", "Sequential",
     "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten", "Reshape",
     "bce_with_logits", "softmax_cross_entropy", "gaussian_nll", "mse",

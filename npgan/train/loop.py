@@ -25,7 +25,9 @@ import numpy as np
 from npgan._checks import check_float_array, check_int
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.train.checkpoint import load_checkpoint, save_checkpoint
+from npgan.train.config import TrainingConfig
 from npgan.train.step import InfoGANTrainer, StepStats
+from npgan.train.terms import build_terms
 
 CHECKPOINT_NAME = "checkpoint.npz"
 METRICS_NAME = "metrics.jsonl"
@@ -95,18 +97,32 @@ class TrainOptions:
         self.out_dir = Path(self.out_dir)
 
 
-def build_trainer(config: InfoGANConfig, seed: int, images: np.ndarray):
-    """Networks, trainer and batch stream, all seeded from ``seed`` (independent streams)."""
+def as_training_config(config) -> TrainingConfig:
+    """``config`` as a TrainingConfig (an InfoGANConfig alone means the paper's objective, no extra terms)."""
+    if isinstance(config, InfoGANConfig):
+        return TrainingConfig(model=config)
+    if not isinstance(config, TrainingConfig):
+        raise TypeError(f"`config` must be a TrainingConfig or an InfoGANConfig, got {type(config).__name__}")
+    return config
+
+
+def build_trainer(config, seed: int, images: np.ndarray):
+    """Networks, trainer and batch stream, all seeded from ``seed`` (independent streams).
+
+    ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone).
+    """
+    config = as_training_config(config)
     init_ss, latent_ss, data_ss = np.random.SeedSequence(seed).spawn(3)
-    nets = InfoGANNets(config, np.random.Generator(np.random.PCG64(init_ss)))
-    trainer = InfoGANTrainer(nets, np.random.Generator(np.random.PCG64(latent_ss)))
-    stream = BatchStream(images, config.batch_size, np.random.Generator(np.random.PCG64(data_ss)))
+    nets = InfoGANNets(config.model, np.random.Generator(np.random.PCG64(init_ss)))
+    trainer = InfoGANTrainer(nets, np.random.Generator(np.random.PCG64(latent_ss)),
+                             terms=build_terms(config.terms), distortion=config.distortion)
+    stream = BatchStream(images, config.model.batch_size, np.random.Generator(np.random.PCG64(data_ss)))
     return trainer, stream
 
 
-def _checkpoint_state(trainer, stream, update: int, seed: int, dataset: str) -> dict:
+def _checkpoint_state(config: TrainingConfig, trainer, stream, update: int, seed: int, dataset: str) -> dict:
     return {"update": update, "seed": seed, "dataset": dataset,
-            "config": trainer.config.to_dict(), "trainer": trainer.state(), "data": stream.state()}
+            "config": config.to_dict(), "trainer": trainer.state(), "data": stream.state()}
 
 
 def _truncate_metrics(path: Path, last_update: int) -> None:
@@ -144,9 +160,12 @@ class _DeferInterrupt:
         return False
 
 
-def train(config: InfoGANConfig, images: np.ndarray, options: TrainOptions, *,
+def train(config, images: np.ndarray, options: TrainOptions, *,
           resume: bool = False, dataset: str = "unknown", callback=None):
     """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), values in [0, 1]).
+
+    ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone); on
+    resume the checkpoint's own settings are used.
 
     Returns
     -------
@@ -164,11 +183,12 @@ def train(config: InfoGANConfig, images: np.ndarray, options: TrainOptions, *,
 
     ``callback(update, stats)``, if given, is called after every update (tests use it).
     """
+    config = as_training_config(config)
     check_float_array(images, "images", ndim=4)
     if images.dtype != np.float32:
         raise TypeError(f"`images` must be float32 for training, got {images.dtype}")
-    if images.shape[1:] != config.image_shape:
-        raise ValueError(f"`images` must have shape (N, {', '.join(map(str, config.image_shape))}), "
+    if images.shape[1:] != config.model.image_shape:
+        raise ValueError(f"`images` must have shape (N, {', '.join(map(str, config.model.image_shape))}), "
                          f"got {images.shape}")
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -176,12 +196,12 @@ def train(config: InfoGANConfig, images: np.ndarray, options: TrainOptions, *,
 
     if resume:
         state = load_checkpoint(ckpt_path)
-        config = InfoGANConfig.from_dict(state["config"])
+        config = TrainingConfig.from_dict(state["config"])
         trainer, stream = build_trainer(config, int(state["seed"]), images)
         trainer.load_state(state["trainer"])
         stream.load_state(state["data"])
         start = int(state["update"])
-        trainer.updates_done = start  # the consistency term's weight follows the update count
+        trainer.updates_done = start  # the terms' schedules follow the update count
         seed = int(state["seed"])
         _truncate_metrics(metrics_path, start)
     else:
@@ -192,7 +212,7 @@ def train(config: InfoGANConfig, images: np.ndarray, options: TrainOptions, *,
         {"config": config.to_dict(), "seed": seed, "dataset": dataset, "updates": options.updates}, indent=2))
 
     def save(update: int) -> None:
-        save_checkpoint(ckpt_path, _checkpoint_state(trainer, stream, update, seed, dataset))
+        save_checkpoint(ckpt_path, _checkpoint_state(config, trainer, stream, update, seed, dataset))
 
     bar = None
     if options.progress:
@@ -249,7 +269,7 @@ def load_trained(path) -> tuple[InfoGANNets, dict]:
     """Rebuild the networks stored in checkpoint ``path`` (a file or a run folder).
 
     Returns the networks (in evaluation mode) and the checkpoint's metadata
-    (``update``, ``seed``, ``dataset``, ``config``).
+    (``update``, ``seed``, ``dataset``, ``config``: the run's :class:`TrainingConfig`).
     """
     path = Path(path)
     if path.is_dir():
@@ -258,9 +278,10 @@ def load_trained(path) -> tuple[InfoGANNets, dict]:
     for key in ("config", "trainer", "update"):
         if key not in state:
             raise ValueError(f"`{path}` is not an InfoGAN training checkpoint (no {key!r})")
-    config = InfoGANConfig.from_dict(state["config"])
-    nets = InfoGANNets(config, np.random.default_rng(0))
+    config = TrainingConfig.from_dict(state["config"])
+    nets = InfoGANNets(config.model, np.random.default_rng(0))
     nets.load_state_dict(state["trainer"]["nets"])
     nets.eval()
-    meta = {k: state[k] for k in ("update", "seed", "dataset", "config")}
+    meta = {k: state[k] for k in ("update", "seed", "dataset")}
+    meta["config"] = config
     return nets, meta

@@ -1,4 +1,4 @@
-"""The real-data consistency term of npgan's improved recipe (off in the paper's recipe).
+"""The real-data consistency term (``consistency``) of npgan's recipe (off in the paper's recipe).
 
 Why: InfoGAN's L_I only asks that the category be recoverable from *generated* images. Nothing
 asks that the partition of the data it induces follow the digits rather than some other style
@@ -12,7 +12,7 @@ head:
     I(c; c') of the joint  P = sym( (1/n) sum_m p_m a_m^T ),
 
 where ``p_m = Q(c | x_m)`` on a real image (held fixed: the target) and ``a_m = Q(c' | T(x_m))`` on
-a randomly distorted copy (:class:`npgan.augment.Distortion`). Maximising I(c; c') makes the
+a randomly distorted copy (:class:`npgan.data.augment.Distortion`). Maximising I(c; c') makes the
 assignments agree (H(c|c') -> 0) and keeps the marginal uniform (H(c) -> ln K). It trains the
 D trunk and the Q head only, on real images; G follows through L_I, which ties G's categories to
 Q's partition.
@@ -28,6 +28,7 @@ from scipy.special import log_softmax, logsumexp
 
 from npgan._checks import check_float_array
 from npgan.info import mutual_information
+from npgan.train.terms.base import Term, TermContext
 
 
 def paired_assignment_mi(log_p_target: np.ndarray, logits: np.ndarray):
@@ -68,3 +69,32 @@ def paired_assignment_mi(log_p_target: np.ndarray, logits: np.ndarray):
     a = np.exp(la)
     dlogits = a * (da - np.sum(a * da, axis=1, keepdims=True))  # softmax backward
     return float(mi), (-dlogits).astype(logits.dtype)
+
+
+class Consistency(Term):
+    """IIC's I(c; c') between Q's categories on the real batch (the fixed target) and on a randomly
+    distorted copy of it, summed over the categorical codes; maximised. One more trunk/Q pass."""
+
+    name = "consistency"
+    step = "D"
+    trains = "D trunk, Q head (real images)"
+    logs = "I(c; c') between real and distorted real images, nats (summed over categorical codes)"
+    maximise = True
+    needs_categorical = 1
+
+    def apply(self, ctx: TermContext, weight: float) -> float:
+        nets, lat = ctx.nets, ctx.latent
+        q_aug = nets.q_head(nets.trunk(ctx.distort(ctx.x_real)))
+        dq = np.zeros_like(q_aug)
+        total = float("nan")
+        if np.all(np.isfinite(ctx.q_real)) and np.all(np.isfinite(q_aug)):
+            total = 0.0
+            real_logits, _, _ = lat.split_q(ctx.q_real)
+            dlogits_views, _, _ = lat.split_q(dq)
+            for real, aug, dview in zip(real_logits, lat.split_q(q_aug)[0], dlogits_views):
+                mi, dlogits = paired_assignment_mi(log_softmax(real.astype(np.float64), axis=1), aug)
+                total += mi
+                dview[...] = dlogits
+        dq *= weight
+        ctx.backward_d_pass(dq)
+        return total

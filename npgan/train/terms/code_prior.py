@@ -1,5 +1,5 @@
-"""Code-prior matching on real images: a term of npgan's recipe on the synthetic digits (from update
-2 500; off elsewhere).
+"""Code-prior matching on real images (``code_prior``): a term of npgan's recipe on the synthetic
+digits (from update 2 500; off elsewhere).
 
 Why: InfoGAN's L_I only asks that the continuous codes be readable from *generated* images. Any
 rotation of the code plane reads just as well, so G may map (c2, c3) to a rotated mixture of two
@@ -7,13 +7,12 @@ factors (for example 0.8 rotation + 0.6 width): each code then carries part of b
 of a real image mixes them too. The prior breaks that symmetry. If G's images follow the data and Q
 reads c from G(z, c), Q's readings of real images must be distributed like the codes themselves,
 uniform on [-1, 1]^d. Under a mixture of two independent factors they are not: the readings fill a
-rotated square, and each one alone is peaked (a trapezoid rather than a box). On the synthetic
-digits, runs whose codes mixed rotation and width had readings of real images with kurtosis 2.0-2.2;
-the run that separated them had 1.82-1.87 (uniform: 1.8).
+rotated square, and each one alone is peaked (a trapezoid rather than a box); on the synthetic
+digits, the readings of runs whose codes mixed rotation and width were measurably peaked.
 
 Matching each reading's marginal alone (:func:`uniform_w2`) is not enough: Q can bend each reading
-until its marginal is flat while the pair still mixes the factors (resumed from a mixed run, 750
-updates of it made the kurtosis 1.82-1.90 and left the mixture as it was). The term therefore
+until its marginal is flat while the pair still mixes the factors (resumed from a mixed run, it flattened the marginals
+and left the mixture as it was). The term therefore
 compares the *joint* readings with the uniform square through a sliced 2-Wasserstein distance
 (:func:`sliced_uniform_w2`): the batch is projected on fixed directions in every plane of two codes,
 and each sorted projection is compared with the quantiles of the same projection of the square. In
@@ -33,6 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from npgan._checks import check_float_array, check_int, check_real
+from npgan.train.terms.base import Term, TermContext
 
 
 def _check_support(low, high) -> tuple[float, float]:
@@ -156,3 +156,26 @@ def sliced_uniform_w2(values: np.ndarray, n_angles: int = 8, low: float = -1.0, 
                 grad[:, i] += c * g
                 grad[:, j] += s_ * g
     return total / count, (grad / count).astype(values.dtype)
+
+
+class CodePrior(Term):
+    """Sliced W2^2 between Q's continuous means on the real batch and Unif(-1, 1)^d; minimised.
+    Rides on the real batch's pass (a gradient on its Q reading, no pass of its own)."""
+
+    name = "code_prior"
+    step = "D"
+    trains = "D trunk, Q head (real images)"
+    logs = "sliced W2^2 between Q's continuous readings of real images and Unif(-1, 1)^d"
+    rides_on_real = True
+    needs_continuous = 1
+
+    def apply(self, ctx: TermContext, weight: float) -> float:
+        _, mean, _ = ctx.latent.split_q(ctx.q_real)
+        dq = np.zeros_like(ctx.q_real)
+        w2 = float("nan")
+        if np.all(np.isfinite(ctx.q_real)):
+            w2, dmean = sliced_uniform_w2(np.ascontiguousarray(mean))
+            ctx.latent.split_q(dq)[1][...] = dmean
+        dq *= weight
+        ctx.add_q_real_grad(dq)
+        return w2

@@ -6,10 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import wasserstein_distance
 
-from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
-from npgan.testing import numerical_gradient, numerical_partial
-from npgan.train import InfoGANTrainer, build_trainer
-from npgan.train.prior_match import sliced_uniform_w2, uniform_w2
+from npgan.testing import numerical_gradient
+from npgan.train.terms.code_prior import sliced_uniform_w2, uniform_w2
 
 
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 10), d=st.integers(1, 3),
@@ -93,58 +91,3 @@ def test_sliced_bad_input_rejected():
         sliced_uniform_w2(np.zeros((4, 2)), n_angles=0)
     with pytest.raises(ValueError, match="high"):
         sliced_uniform_w2(np.zeros((4, 2)), low=2.0, high=1.0)
-
-
-def _config(**kw):
-    return InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8, **kw)
-
-
-def test_d_step_term_gradient_matches_finite_differences_float64():
-    """The D step leaves weight * dW2/dtheta (plus the other terms) in the trunk and Q head: the
-    difference between weight w and weight 0 must be w * the finite-difference gradient of W2."""
-    weight = 0.8
-    images = np.random.default_rng(3).uniform(0, 1, (8, 1, 28, 28))
-    grads = {}
-    for w in (0.0, weight):
-        nets = InfoGANNets(_config(code_prior=w), np.random.default_rng(0), dtype=np.float64)
-        trainer = InfoGANTrainer(nets, np.random.default_rng(1))
-        trainer.opt_d.step = lambda: None  # keep the weights: compare gradients only
-        trainer.d_step(images)
-        grads[w] = {**{"trunk." + k: v.copy() for k, v in nets.trunk.gradients().items()},
-                    **{"q." + k: v.copy() for k, v in nets.q_head.gradients().items()}}
-        assert not np.allclose(grads[w]["q.3.weight"], 0)
-
-    def w2_now():
-        # the real batch in training mode, as in the D step (BN batch statistics)
-        nets.train()
-        q = nets.q_head(nets.trunk(images))
-        return sliced_uniform_w2(q[:, 3:5])[0]
-
-    rng = np.random.default_rng(4)
-    for mod, prefix, names in ((nets.trunk, "trunk.", ["0.weight", "6.weight"]),
-                               (nets.q_head, "q.", ["0.weight", "3.weight", "3.bias"])):
-        for name in names:
-            p = mod.parameters()[name]
-            for _ in range(2):
-                idx = tuple(int(rng.integers(0, s)) for s in p.shape)
-                if prefix == "q." and name.startswith("3"):
-                    idx = (3 + int(rng.integers(0, 2)),) + idx[1:]  # a row feeding a continuous mean
-                # eps 1e-6, small: leaky-ReLU kinks lie within 1e-5 of some weights
-                num = weight * numerical_partial(w2_now, p, idx, eps=1e-6)
-                ana = grads[weight][prefix + name][idx] - grads[0.0][prefix + name][idx]
-                assert abs(num - ana) <= 1e-5 * max(1e-3, abs(num) + abs(ana)) + 1e-9, (prefix + name, num, ana)
-
-
-def test_term_is_logged_off_before_its_start_and_in_the_baseline():
-    images = np.random.default_rng(6).uniform(0, 1, (40, 1, 28, 28)).astype(np.float32)
-    trainer, stream = build_trainer(_config(code_prior=1.0, code_prior_from=1), 3, images)
-    first, second = trainer.update(stream.next()), trainer.update(stream.next())
-    assert first.prior_w2 == 0.0 and second.prior_w2 > 0.0 and second.finite()
-    assert "prior_w2" in second.as_dict()
-    trainer, stream = build_trainer(_config(code_prior=1.0, gan_baseline=True), 3, images)
-    assert trainer.update(stream.next()).prior_w2 == 0.0
-    # without continuous codes there is nothing to match: off, not an error
-    cfg = InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=0), batch_size=8,
-                        code_prior=1.0)
-    trainer, stream = build_trainer(cfg, 3, images)
-    assert trainer.update(stream.next()).prior_w2 == 0.0

@@ -1,17 +1,16 @@
-"""Shared-distortion equivariance of the continuous codes: a term of npgan's recipe on the synthetic
-digits (from update 2 500; off elsewhere).
+"""Shared-distortion equivariance of the continuous codes (``code_equivariance``): a term of npgan's
+recipe on the synthetic digits (from update 2 500; off elsewhere).
 
 Why: InfoGAN's continuous codes may mean different things for different categories. G receives
 (z, c1, c2, c3) and nothing stops it from rotating the digit with +c2 for one class and with -c2
 (or with c3) for another: L_I only asks that Q read each code back, and Q sees the class too. On the
-synthetic digits, runs whose MIG stayed low had exactly this: within most classes Q's reading of the
-rotation code had rank correlation 0.95-1.00 with the true angle, but with the opposite sign for
-two of the ten classes (seed 1) and with the two codes swapped for one or two classes (seeds 0 and
-1); over all classes the readings held 0.59-1.09 nats of rotation, within a class 1.2-2.2.
+synthetic digits, runs whose MIG stayed low had exactly this: Q's reading of the rotation code
+followed the true angle closely within most classes, but with the opposite sign, or on the other
+code, for a few (``docs/experiments/synthetic.md``).
 
 The term asks that a transformation move the readings of every image the same way. The real batch
 is cut into groups of consecutive images; each group gets one random distortion ``T_g`` (the
-recipe's :class:`npgan.augment.Distortion`: rotation, horizontal scale, shear, shift, stroke), and
+run's :class:`npgan.data.augment.Distortion`: rotation, horizontal scale, shear, shift, stroke), and
 the change of Q's continuous means ``delta_i = m(T_g x_i) - m(x_i)`` must be the same for all the
 images of the group:
 
@@ -23,12 +22,7 @@ follow which factor: only that a code's response to a transformation does not de
 The reading of the undistorted image is the fixed target (no gradient flows through it), as in the
 consistency term; the term trains the D trunk and the Q head, and G follows through L_I.
 
-Measured (README, "Codes whose meaning changes with the digit"; seed 0, with the code prior and the
-orthogonal Jacobian): from update 2 500 with weight 30 it undid the swap already in place (seed 0's
-2s) within 250 updates, and at 5 000 updates all ten classes agreed (MIG over rotation and width
-0.385, accuracy 0.974); weight 1 left the swap and weight 10 was half-way at 2 750. From update 1
-it cost the categories (accuracy 0.870 against 0.942 at 2 500 updates), so the recipe starts it at
-2 500.
+It needs weight and a late start (what the weights and starts measured: ``docs/experiments/synthetic.md``).
 """
 
 from __future__ import annotations
@@ -36,6 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from npgan._checks import check_float_array, check_int
+from npgan.train.terms.base import Term, TermContext
+
+#: images per shared distortion (the largest divisor of the batch size up to this): enough for a
+#: group mean that a minority of flipped readings cannot carry
+GROUP_SIZE = 16
 
 
 def group_spread(delta: np.ndarray, group_size: int):
@@ -65,3 +64,29 @@ def group_spread(delta: np.ndarray, group_size: int):
     dev = v - v.mean(axis=1, keepdims=True)
     spread = float(np.sum(dev * dev) / n)
     return spread, (2.0 * dev / n).reshape(n, d).astype(delta.dtype)
+
+
+class CodeEquivariance(Term):
+    """Groups of real images share one random distortion; the spread of the changes of Q's
+    continuous means within each group is minimised. One more trunk/Q pass."""
+
+    name = "code_equivariance"
+    step = "D"
+    trains = "D trunk, Q head (real images)"
+    logs = "mean squared spread of the continuous readings' changes within a distortion group"
+    needs_continuous = 1
+
+    def apply(self, ctx: TermContext, weight: float) -> float:
+        nets, lat = ctx.nets, ctx.latent
+        n = ctx.x_real.shape[0]
+        group = max(g for g in range(1, min(GROUP_SIZE, n) + 1) if n % g == 0)
+        q_aug = nets.q_head(nets.trunk(ctx.distort_grouped(ctx.x_real, group)))
+        dq = np.zeros_like(q_aug)
+        if not (np.all(np.isfinite(ctx.q_real)) and np.all(np.isfinite(q_aug))):
+            return float("nan")  # the pass is left unfinished: training stops on the NaN
+        _, mean_aug, _ = lat.split_q(q_aug)
+        _, mean_real, _ = lat.split_q(ctx.q_real)
+        spread, ddelta = group_spread(np.ascontiguousarray(mean_aug - mean_real), group)
+        lat.split_q(dq)[1][...] = ddelta * weight
+        ctx.backward_d_pass(dq)
+        return spread
