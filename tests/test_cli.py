@@ -181,3 +181,43 @@ def test_set_overrides_the_recipe_and_gan_baseline_turns_the_terms_off(tmp_path)
     assert main(["train", "--out", str(out), "--no-figures", "--gan-baseline", *TINY]) == 0
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert all(r["consistency"] == 0.0 for r in records)
+
+
+def _legacy(config: TrainingConfig) -> dict:
+    """The flat config dict npgan wrote before the terms had their own package (up to 0.1)."""
+    d = config.model.to_dict()
+    t = config.terms
+    d.update(consistency=t["consistency"].weight, consistency_early=t["consistency"].early_weight,
+             consistency_early_updates=t["consistency"].early_updates, categorical_from=0, q_split=False,
+             fake_consistency=0.0, distortion=config.to_dict()["distortion"])
+    for name in ("code_prior", "ortho_jacobian", "code_equivariance"):
+        d.update({name: t[name].weight, name + "_from": t[name].start})
+    return d
+
+
+def test_a_run_folder_written_before_the_redesign_still_works(run_dir, tmp_path, capsys):
+    import shutil
+    from npgan.train import load_checkpoint, save_checkpoint
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    state = load_checkpoint(old / "checkpoint.npz")
+    config = TrainingConfig.from_dict(state["config"])
+    state["config"] = _legacy(config)
+    save_checkpoint(old / "checkpoint.npz", state)
+    meta = json.loads((old / "config.json").read_text())
+    meta["config"] = _legacy(config)
+    (old / "config.json").write_text(json.dumps(meta))
+    assert main(["sample", str(old), "--out", str(tmp_path / "s.png"), "--n", "4"]) == 0
+    assert main(["traverse", str(old), "--out", str(tmp_path)]) == 0
+    assert main(["eval", str(old), "--limit", "100", "--samples", "100", "--bases", "2"]) == 0
+    assert main(["curves", str(old), "--out", str(tmp_path / "c.png")]) == 0
+    updates = len((old / "metrics.jsonl").read_text().splitlines())
+    assert main(["train", "--out", str(old), "--resume", "--updates", str(updates + 1), "--subset", "64", "--no-progress",
+                 "--no-figures"]) == 0
+    assert TrainingConfig.from_dict(load_checkpoint(old / "checkpoint.npz")["config"]).settings() == config.settings()
+    # a run that used a retired setting says what to do instead of a traceback
+    state["config"]["q_split"] = True
+    save_checkpoint(old / "checkpoint.npz", state)
+    capsys.readouterr()
+    assert main(["eval", str(old)]) == 2
+    assert "retired setting 'q_split'" in capsys.readouterr().err
