@@ -191,8 +191,8 @@ def plot_mi_matrix(report: Mapping, path) -> Path:
     Parameters
     ----------
     report : mapping
-        A :func:`npgan.evaluation.factor_report.factor_report` result (at least ``code_names``, ``factor_names``, ``mi``,
-        ``factor_entropies``; ``mig`` and ``mig_style`` are shown when present).
+        A :func:`npgan.evaluation.factor_report.factor_report` result (at least ``code_names``,
+        ``factor_names``, ``mi``, ``factor_entropies``; ``mig`` and ``mig_style`` are shown when present).
     path : str or Path
         Where to write the PNG (parent folders are created).
 

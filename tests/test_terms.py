@@ -163,3 +163,17 @@ def test_equivariance_groups_divide_odd_batches():
         trainer, stream = build_trainer(_config({"code_equivariance": Schedule(1.0)}, batch=batch), 3,
                                         _images(batch * 2))
         assert trainer.update(stream.next()).terms["code_equivariance"] > 0.0
+
+
+def test_a_resumed_run_is_in_the_phase_its_update_count_says(tmp_path):
+    # the schedules follow the trainer's update count, which the loop sets from the checkpoint
+    from npgan.train import TrainOptions, train
+    images = _images(40, seed=7)
+    cfg = _config({"consistency": Schedule(1.0, early_weight=3.0, early_updates=2),
+                   "code_prior": Schedule(1.0, start=3)})
+    straight = train(cfg, images, TrainOptions(updates=4, seed=1, out_dir=tmp_path / "a", progress=False))[0]
+    train(cfg, images, TrainOptions(updates=2, seed=1, out_dir=tmp_path / "b", progress=False))
+    resumed = train(cfg, images, TrainOptions(updates=4, out_dir=tmp_path / "b", progress=False), resume=True)[0]
+    assert resumed.updates_done == straight.updates_done == 4
+    for k, v in straight.nets.state_dict().items():
+        np.testing.assert_array_equal(v, resumed.nets.state_dict()[k], err_msg=k)
