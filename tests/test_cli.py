@@ -146,11 +146,11 @@ def test_recipes_command_lists_every_recipe_and_term(capsys):
 @pytest.mark.parametrize("recipe, dataset", [("paper", "synthetic"), ("code", "synthetic"), ("npgan", "synthetic"),
                                              ("npgan", "mnist")])
 def test_config_json_holds_the_resolved_recipe_and_repeats_the_run(recipe, dataset, tmp_path, monkeypatch):
-    import npgan.cli as cli
+    import npgan.cli._common as cli_common
     from npgan.data import load_dataset
     from npgan.recipes import resolve
     # MNIST's settings without the MNIST files: the loader is replaced by a tiny synthetic batch
-    monkeypatch.setattr(cli, "_load_images", lambda *a, n=None: load_dataset("synthetic", split="train", n=64))
+    monkeypatch.setattr(cli_common, "load_images", lambda *a, n=None: load_dataset("synthetic", split="train", n=64))
     out = tmp_path / "a"
     assert main(["train", "--out", str(out), "--dataset", dataset, "--recipe", recipe, "--no-figures", *TINY]) == 0
     meta = json.loads((out / "config.json").read_text())

@@ -1,0 +1,38 @@
+"""``npgan recipes``: every recipe's resolved settings per dataset, and the extra training terms."""
+
+from __future__ import annotations
+
+from npgan.recipes import DATASETS, RECIPES
+
+
+def _show(v) -> str:
+    if isinstance(v, tuple):
+        return ",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def cmd_recipes(args) -> int:
+    from npgan.recipes import resolve
+    from npgan.train import TrainingConfig
+    from npgan.train.terms import TERMS
+    defaults = TrainingConfig().settings()
+    columns = [(r, d) for r in RECIPES for d in DATASETS if args.dataset in (None, d)]
+    table = {col: resolve(*col).settings() for col in columns}
+    for name, r in RECIPES.items():
+        print(f"{name:>6}: {r.summary}")
+    print("\nsettings (npgan train --recipe NAME --set KEY=VALUE; * differs from the default):")
+    width = max(len(k) for k in defaults)
+    print(f"  {'':{width}}" + "".join(f"{r + '/' + d:>18}" for r, d in columns))
+    for key, default in defaults.items():
+        cells = "".join(f"{_show(table[c][key]) + ('*' if table[c][key] != default else ' '):>18}" for c in columns)
+        print(f"  {key:{width}}{cells}")
+    print("\nextra training terms (KEY.weight / .start / .early_weight / .early_updates):")
+    for name, cls in TERMS.items():
+        print(f"  {name}: {cls.step} step, trains {cls.trains}; logs {cls.logs}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    r = sub.add_parser("recipes", help="every recipe's settings, and the extra training terms")
+    r.add_argument("--dataset", choices=DATASETS, default=None, help="one dataset only")
+    r.set_defaults(func=cmd_recipes)

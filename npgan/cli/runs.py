@@ -1,0 +1,116 @@
+"""Commands that read a finished (or interrupted) run: ``traverse``, ``eval``, ``sample``, ``curves``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from npgan.cli._common import CLIError, int_at_least, load_run, nonneg_int, positive_float, positive_int, run_folder
+from npgan.recipes import DATASETS
+
+
+def cmd_traverse(args) -> int:
+    import numpy as np
+    from npgan.figures import save_traversals
+    nets, meta = load_run(args.checkpoint)
+    out = Path(args.out) if args.out else run_folder(Path(args.checkpoint).resolve())
+    label = "GAN" if meta["config"].model.gan_baseline else "InfoGAN"
+    paths = save_traversals(nets, out, np.random.default_rng(args.seed), label=label,
+                            low=-args.range, high=args.range)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    import numpy as np
+    from npgan.figures import save_samples
+    nets, _ = load_run(args.checkpoint)
+    print(save_samples(nets, args.out, np.random.default_rng(args.seed), n=args.n))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from npgan.data import MNISTDownloadError
+    from npgan.evaluation.run import evaluate_run, format_eval
+    from npgan.figures import plot_class_correlations, plot_mi_matrix
+    if args.data_dir is not None and (args.dataset or "mnist") != "mnist":
+        raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
+    try:
+        nets, result = evaluate_run(args.checkpoint, dataset=args.dataset, data_dir=args.data_dir, download=True,
+                                    samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed)
+    except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+    json_path = Path(args.json) if args.json else run_folder(args.checkpoint) / "eval.json"
+    figures = []
+    if "factors" in result:
+        rep = result["factors"]
+        rep["figure"] = str(plot_mi_matrix(rep, json_path.parent / "mi_matrix.png"))
+        figures.append(f"  heat map: {rep['figure']}")
+        if rep["class_rho"] is not None:
+            rep["class_figure"] = str(plot_class_correlations(rep, json_path.parent / "class_rho.png"))
+            figures.insert(0, f"  per-class heat map: {rep['class_figure']}")
+    print(format_eval(result, nets.config.latent.n_categorical))
+    for line in figures:
+        print(line)
+    json_path.write_text(json.dumps(result, indent=2))
+    print(f"  written: {json_path}")
+    return 0
+
+
+def cmd_curves(args) -> int:
+    from npgan.figures import plot_li_curves
+    from npgan.train import TrainingConfig
+    runs, h_c = {}, None
+    for run in args.runs:
+        run = Path(run)
+        cfg_path, met_path = run / "config.json", run / "metrics.jsonl"
+        if not cfg_path.exists() or not met_path.exists():
+            raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
+        meta = json.loads(cfg_path.read_text())
+        try:
+            config = TrainingConfig.from_dict(meta["config"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CLIError(f"{cfg_path}: {exc}") from exc
+        kind = "GAN" if config.model.gan_baseline else (
+            "InfoGAN + consistency" if config.terms["consistency"].ever_on else "InfoGAN")
+        label = f"{kind} (seed {meta['seed']})"
+        if label in runs:  # two runs of one kind and seed: tell them apart by folder
+            label = f"{label} {run}"
+        runs[label] = [json.loads(x) for x in met_path.read_text().splitlines() if x.strip()]
+        h_c = config.model.latent.categorical_entropy()
+    print(plot_li_curves(runs, h_c, args.out))
+    return 0
+
+
+def add_parser(sub) -> None:
+    v = sub.add_parser("traverse", help="latent traversal figures (paper Figure 2)")
+    v.add_argument("checkpoint", help="checkpoint file or run folder")
+    v.add_argument("--out", default=None, help="output folder (default: beside the checkpoint)")
+    v.add_argument("--range", type=positive_float, default=2.0, help="sweep continuous codes over [-R, R]")
+    v.add_argument("--seed", type=nonneg_int, default=0)
+    v.set_defaults(func=cmd_traverse)
+
+    e = sub.add_parser("eval", help="accuracy, L_I and rotation/width correlations")
+    e.add_argument("checkpoint", help="checkpoint file or run folder")
+    e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the checkpoint's")
+    e.add_argument("--data-dir", default=None)
+    e.add_argument("--samples", type=positive_int, default=10000, help="samples for the L_I estimate")
+    e.add_argument("--bases", type=int_at_least(2, "at least 2"), default=64,
+                   help="base latents per continuous sweep")
+    e.add_argument("--limit", type=positive_int, default=None, help="use only the first N test images")
+    e.add_argument("--json", default=None, help="output JSON (default: eval.json beside the checkpoint)")
+    e.add_argument("--seed", type=nonneg_int, default=0)
+    e.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("sample", help="a grid of random samples")
+    s.add_argument("checkpoint", help="checkpoint file or run folder")
+    s.add_argument("--out", default="samples.png")
+    s.add_argument("--n", type=positive_int, default=100)
+    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.set_defaults(func=cmd_sample)
+
+    c = sub.add_parser("curves", help="Figure 1: L_I against updates for several runs")
+    c.add_argument("runs", nargs="+", help="run folders (InfoGAN and GAN baseline)")
+    c.add_argument("--out", default="li_curves.png")
+    c.set_defaults(func=cmd_curves)

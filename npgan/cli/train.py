@@ -1,0 +1,194 @@
+"""``npgan train``: settings from a recipe or a run's config.json, then the training loop and figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from npgan.cli import _common
+from npgan.cli._common import CLIError, nonneg_int, positive_float, positive_int, setting
+from npgan.recipes import DATASETS, RECIPES
+
+#: flags that change a run's settings (refused with --resume where they differ from the run's)
+_SETTING_FLAGS = ("config", "recipe", "sets", "batch_size", "lr_d", "lr_g", "gan_baseline", "seed")
+
+
+def _read_run_config(path: Path) -> dict:
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CLIError(f"--config: no such file: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"--config: {path} is not a readable JSON file: {exc}") from None
+    if not isinstance(meta, dict) or "config" not in meta:
+        raise CLIError(f"--config: {path} is not a run's config.json (no 'config' entry)")
+    return meta
+
+
+def _requested(args, dataset: str):
+    """The settings this command line asks for: (TrainingConfig, seed, updates)."""
+    from npgan.recipes import resolve
+    from npgan.train import TrainingConfig
+    seed, updates = args.seed, args.updates
+    try:
+        if args.config is not None:
+            meta = _read_run_config(Path(args.config))
+            base = TrainingConfig.from_dict(meta["config"])
+            seed = meta.get("seed", 0) if seed is None else seed
+            updates = meta.get("updates", 5000) if updates is None else updates
+        else:
+            base = resolve(args.recipe or "npgan", dataset)
+        changes = dict(args.sets or [])
+        for flag, key in (("batch_size", "batch_size"), ("lr_d", "lr_d"), ("lr_g", "lr_g")):
+            if getattr(args, flag) is not None:
+                changes[key] = getattr(args, flag)
+        if args.gan_baseline:
+            changes["gan_baseline"] = True
+        config = base.with_settings(changes)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+    return config, 0 if seed is None else seed, 5000 if updates is None else updates
+
+
+def _settings_differ(run, requested) -> list[str]:
+    a, b = run.settings(), requested.settings()
+    return [f"{k}: run {a[k]!r}, given {b[k]!r}" for k in a if a[k] != b[k]]
+
+
+def _check_folder(args, out: Path) -> None:
+    from npgan.train.loop import CHECKPOINT_NAME
+    if args.resume and args.overwrite:
+        raise CLIError("--resume continues the run in --out and --overwrite starts it again: give one of them")
+    if args.resume and not (out / CHECKPOINT_NAME).exists():
+        raise CLIError(f"--resume: no checkpoint at {out / CHECKPOINT_NAME}")
+    if not args.resume and (out / CHECKPOINT_NAME).exists() and not args.overwrite:
+        raise CLIError(f"{out} already holds a run; use --resume to continue it, --overwrite to start "
+                       "again, or another --out")
+    if args.config is not None and args.recipe is not None:
+        raise CLIError("--config holds a run's full settings; give --config or --recipe, not both")
+
+
+def _resumed_settings(args, out: Path):
+    """The run's own settings (the truth on resume): (config, seed, updates, dataset, update)."""
+    from npgan.train import TrainingConfig, load_checkpoint
+    from npgan.train.loop import CHECKPOINT_NAME
+    try:
+        state = load_checkpoint(out / CHECKPOINT_NAME)
+        run_config = TrainingConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CLIError(f"--resume: {exc}") from exc
+    dataset = state["dataset"]
+    if args.dataset is not None and args.dataset != dataset:
+        raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, not {args.dataset!r}")
+    if any(getattr(args, f) not in (None, False, []) for f in _SETTING_FLAGS):
+        requested, _, _ = _requested(args, dataset)
+        diff = _settings_differ(run_config, requested)
+        if args.seed is not None and args.seed != state["seed"]:
+            diff.insert(0, f"seed: run {state['seed']}, given {args.seed}")
+        if diff:
+            raise CLIError("--resume keeps the run's own settings, and these differ from the ones given: "
+                           + "; ".join(diff))
+    return run_config, state["seed"], args.updates or 5000, dataset, state["update"]
+
+
+def _new_settings(args):
+    """The settings of a new run: (config, seed, updates, dataset)."""
+    dataset = args.dataset
+    if dataset is None and args.config is not None:
+        dataset = _read_run_config(Path(args.config)).get("dataset")
+    dataset = dataset or "synthetic"
+    if dataset not in DATASETS:
+        raise CLIError(f"--config: the run's dataset {dataset!r} is not one of {list(DATASETS)}")
+    return (*_requested(args, dataset), dataset)
+
+
+def _save_figures(trainer, records, out: Path, seed: int) -> list[Path]:
+    import numpy as np
+    from npgan.figures import plot_li_curves, plot_losses, save_samples, save_traversals
+    model = trainer.nets.config
+    rng = np.random.default_rng(seed)
+    label = "GAN" if model.gan_baseline else "InfoGAN"
+    paths = save_traversals(trainer.nets, out, rng, label=label)
+    paths.append(save_samples(trainer.nets, out / "samples.png", rng))
+    if model.latent.categorical:
+        paths.append(plot_li_curves({label: records}, model.latent.categorical_entropy(), out / "li_curve.png"))
+    paths.append(plot_losses(records, out / "losses.png"))
+    return paths
+
+
+def cmd_train(args) -> int:
+    from npgan.train import TrainingDiverged, TrainingInterrupted, TrainOptions, train
+    from npgan.train.loop import METRICS_NAME
+
+    out = Path(args.out)
+    _check_folder(args, out)
+    if args.resume:
+        config, seed, updates, dataset, at = _resumed_settings(args, out)
+    else:
+        config, seed, updates, dataset = _new_settings(args)
+    try:
+        options = TrainOptions(updates=updates, seed=seed, out_dir=out, checkpoint_every=args.checkpoint_every,
+                               progress=not args.no_progress)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(str(exc)) from exc
+    images, _ = _common.load_images(dataset, "train", args.data_dir, n=args.subset)
+    model = config.model
+    if images.shape[0] < model.batch_size:
+        raise CLIError(f"batch size {model.batch_size} exceeds the {images.shape[0]} training images")
+    kind = "GAN baseline" if model.gan_baseline else f"InfoGAN ({config.recipe or 'custom'} settings)"
+    if args.resume:
+        print(f"npgan train: resuming {out} at update {at} (seed {seed}, its own settings: {kind}) "
+              f"on {dataset} ({images.shape[0]} images), to {updates} updates", file=sys.stderr)
+    else:
+        print(f"npgan train: {dataset} ({images.shape[0]} images), {updates} updates, batch {model.batch_size}, "
+              f"seed {seed}, {kind} -> {out}", file=sys.stderr)
+    try:
+        trainer, last = train(config, images, options, resume=args.resume, dataset=dataset)
+    except TrainingDiverged as exc:
+        print(f"npgan train: error: {exc}", file=sys.stderr)
+        return 3
+    except TrainingInterrupted as exc:
+        print(f"npgan train: {exc}", file=sys.stderr)
+        return 130
+    records = [json.loads(line) for line in (out / METRICS_NAME).read_text().splitlines() if line.strip()]
+    if last is not None:
+        print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
+              f"L_I {last.li_cat:.3f} / H(c) {model.latent.categorical_entropy():.3f} nats")
+    if not args.no_figures and records:
+        print("figures: " + ", ".join(str(p) for p in _save_figures(trainer, records, out, seed)))
+    return 0
+
+
+def add_parser(sub) -> None:
+    t = sub.add_parser("train", help="train InfoGAN or the GAN baseline",
+                       description="Train InfoGAN (Chen et al. 2016) with progress, checkpoints and figures. "
+                                   "Ctrl-C saves a checkpoint; --resume continues it. Settings come from a "
+                                   "recipe (npgan recipes lists them) or a run's config.json, with --set on top.")
+    t.add_argument("--dataset", choices=DATASETS, default=None,
+                   help="built-in synthetic digits (default, no download) or MNIST")
+    t.add_argument("--data-dir", default=None, help="MNIST folder (else $NPGAN_DATA, else ~/.cache/npgan/mnist)")
+    t.add_argument("--recipe", choices=list(RECIPES), default=None,
+                   help="npgan (default): the paper's recipe plus npgan's terms; paper: faithful to the paper; "
+                        "code: the original code's")
+    t.add_argument("--set", dest="sets", type=setting, action="append", metavar="KEY=VALUE",
+                   help="change one setting (repeatable), e.g. --set lambda_cont=0.2 --set consistency.weight=0; "
+                        "npgan recipes lists the keys")
+    t.add_argument("--config", default=None, metavar="CONFIG_JSON",
+                   help="repeat a run: its config.json's settings, seed, dataset and updates (flags given win)")
+    t.add_argument("--gan-baseline", action="store_true",
+                   help="regular GAN (lambda = 0 for G and the trunk, no extra terms); Q trained as a detached probe")
+    t.add_argument("--updates", type=positive_int, default=None, help="total updates (default 5000)")
+    t.add_argument("--seed", type=nonneg_int, default=None, help="default 0")
+    t.add_argument("--out", default="runs/infogan", help="output folder (default runs/infogan)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    t.add_argument("--overwrite", action="store_true", help="start again even if --out holds a run")
+    t.add_argument("--checkpoint-every", type=positive_int, default=500, help="default 500 updates")
+    t.add_argument("--subset", type=positive_int, default=None, help="train on the first N images only")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
+    p = t.add_argument_group("the paper's hyperparameters (the rest: --set, npgan recipes)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
+    p.add_argument("--lr-d", type=positive_float, default=None, help="Adam learning rate of D and Q (2e-4)")
+    p.add_argument("--lr-g", type=positive_float, default=None, help="Adam learning rate of G (1e-3)")
+    t.set_defaults(func=cmd_train)
