@@ -173,7 +173,7 @@ def test_interrupt_saves_checkpoint_and_resume_continues(images, tmp_path):
     config = small_config()
     opts = TrainOptions(updates=5, seed=9, out_dir=tmp_path, checkpoint_every=100, progress=False)
 
-    def stop_at_2(update, stats):
+    def stop_at_2(update, stats, trainer):
         if update == 2:
             raise KeyboardInterrupt
 

@@ -181,7 +181,8 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
     TrainingInterrupted
         Ctrl-C; a checkpoint of the last completed update was saved first.
 
-    ``callback(update, stats)``, if given, is called after every update (tests use it).
+    ``callback(update, stats, trainer)``, if given, is called after every update (the CLI draws its
+    sample frames there; tests use it).
     """
     config = as_training_config(config)
     check_float_array(images, "images", ndim=4)
@@ -245,7 +246,7 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
                     bar.set_postfix(D=f"{stats.d_loss:.3f}", G=f"{stats.g_loss:.3f}",
                                     L_I=f"{stats.li_cat:.3f}", refresh=False)
                 if callback is not None:
-                    callback(update, stats)
+                    callback(update, stats, trainer)
                 if sigint.requested:
                     raise KeyboardInterrupt
     except KeyboardInterrupt as exc:
