@@ -1,4 +1,4 @@
-"""Benchmark one InfoGAN training step: npgan against PyTorch on the same CPU (issue #5).
+"""Benchmark one InfoGAN training step: npgan against PyTorch on the same CPU.
 
 Times ``InfoGANTrainer.update(x_real)`` (one D step, then one G step, Adam) on npgan's paper-recipe
 networks, built as training builds them (``npgan.train.loop.build_trainer``), on random real batches
@@ -22,7 +22,11 @@ FLOPs are ``2 * M * K * N`` per GEMM-equivalent: a weight layer's forward, its w
 Adam count zero, so GFLOP/s reads as "GEMM work per second" (about 44 GFLOP per step at batch 128).
 
 Threads: each thread count runs in its own child process with OPENBLAS/OMP/MKL/NUMBA_NUM_THREADS
-set before NumPy is imported (OpenBLAS reads them at load time) and ``torch.set_num_threads``.
+set before NumPy is imported (OpenBLAS reads them at load time) and ``torch.set_num_threads``. npgan's
+step runs under its own thread policy (``npgan.kernels.threads.use_threads(threads)``, as training
+does: a pool of that many threads, BLAS single-threaded inside it); the SGEMM reference and PyTorch
+use their libraries' own threads. A WARNING line says when OpenBLAS ran kernels narrower than the
+CPU offers (e.g. ``OPENBLAS_CORETYPE=Haswell`` on an AVX-512 CPU).
 The report names the kernel family OpenBLAS uses: ``OPENBLAS_CORETYPE`` in the environment overrides
 its CPU detection (``Haswell`` = AVX2 kernels, ``SkylakeX`` = AVX-512), which can halve or double
 NumPy's SGEMM on an AVX-512 CPU; ``--openblas-coretype`` sets it for the children ('' unsets it).
@@ -614,20 +618,23 @@ def run_measure(threads: int, args) -> dict:
            "loadavg_start": list(os.getloadavg())}
     out["blas_threads"] = _blas_threads(threads if args.in_process else None)
     batches = args.batch_sizes
-    _log(f"threads={threads}: warming up numba kernels")
-    warm_trainer, warm_batches = _build_npgan(min(8, min(batches)))
-    _cycle(warm_trainer, warm_batches)()
-    del warm_trainer, warm_batches
-    _log(f"threads={threads}: memory at batch {max(batches)}")
-    out["memory"] = measure_memory(max(batches))
-    out["npgan"] = {}
-    shapes = []
-    for b in batches:
-        _log(f"threads={threads}: npgan batch {b}: {args.warmup} warm-up + {args.steps} timed + "
-             f"{args.breakdown_steps} instrumented steps")
-        r = measure_npgan(b, args.warmup, args.steps, args.breakdown_steps)
-        out["npgan"][str(b)] = r
-        shapes += [(m, k, n) for rec in r["layers"].values() for _, m, k, n, _c in rec["gemms"]]
+    from npgan.kernels.threads import use_threads
+    with use_threads(threads) as pool:   # npgan's thread policy, as training applies it
+        out["npgan_pool"] = pool
+        _log(f"threads={threads}: warming up numba kernels")
+        warm_trainer, warm_batches = _build_npgan(min(8, min(batches)))
+        _cycle(warm_trainer, warm_batches)()
+        del warm_trainer, warm_batches
+        _log(f"threads={threads}: memory at batch {max(batches)}")
+        out["memory"] = measure_memory(max(batches))
+        out["npgan"] = {}
+        shapes = []
+        for b in batches:
+            _log(f"threads={threads}: npgan batch {b}: {args.warmup} warm-up + {args.steps} timed + "
+                 f"{args.breakdown_steps} instrumented steps")
+            r = measure_npgan(b, args.warmup, args.steps, args.breakdown_steps)
+            out["npgan"][str(b)] = r
+            shapes += [(m, k, n) for rec in r["layers"].values() for _, m, k, n, _c in rec["gemms"]]
     out["maxrss_after_npgan_mib"] = _maxrss_mib()
     _log(f"threads={threads}: SGEMM throughput")
     out["sgemm"] = measure_sgemm(512 if args.quick else 2048, shapes, args.quick)
@@ -677,6 +684,36 @@ def run_first_run(batch: int) -> dict:
 
 
 # ------------------------------------------------------------------------------- parent side
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+#: OpenBLAS kernel families that use AVX-512 (the others on an AVX-512 CPU leave half its SIMD width unused)
+_AVX512_CORES = {"skylakex", "cooperlake", "sapphirerapids", "zen4", "zen5"}
+
+
+def _kernel_warnings(runs: dict) -> list[str]:
+    """A WARNING line for every run whose OpenBLAS kernels were forced below what the CPU offers."""
+    lines = []
+    if "avx512f" not in _cpu_flags():
+        return lines
+    for t, r in runs.items():
+        core, forced = (r.get("openblas_core") or ""), r["env"].get("OPENBLAS_CORETYPE")
+        if core and core.lower() not in _AVX512_CORES:
+            why = f"OPENBLAS_CORETYPE={forced} in the environment" if forced else "OpenBLAS's CPU detection"
+            lines.append(f"WARNING (threads={t}): OpenBLAS ran its {core} kernels on this AVX-512 CPU ({why}); "
+                         "NumPy's SGEMM is then slower than the CPU allows. Run with --openblas-coretype '' "
+                         "(or unset OPENBLAS_CORETYPE) to measure the CPU's own kernels.")
+    return lines
+
+
 def _thread_env(threads: int, coretype: str | None = None) -> dict:
     """The environment of a child: thread counts, and OPENBLAS_CORETYPE when given ("" unsets it)."""
     env = dict(os.environ)
@@ -754,15 +791,18 @@ def _fmt_stats(s: dict) -> str:
 def print_report(res: dict) -> None:
     meta, cfg = res["meta"], res["config"]
     p = print
-    p(f"\nInfoGAN training step benchmark (issue #5): {meta['cpu']}, {meta['cpu_count']} CPUs; "
+    p(f"\nInfoGAN training step benchmark: {meta['cpu']}, {meta['cpu_count']} CPUs; "
       f"numpy {meta['numpy']} ({meta['blas']}), numba {meta['numba']}, python {meta['python']}")
     if meta.get("blas_config"):
         p(f"BLAS: {meta['blas_config']}")
     p(f"{cfg['steps']} timed steps after {cfg['warmup']} warm-up; breakdowns from {cfg['breakdown_steps']} "
       f"instrumented steps; float32; FLOPs = GEMM work only (2*M*K*N per forward/weight-grad/input-grad GEMM)")
     runs = res["runs"]
+    for line in _kernel_warnings(runs):
+        p(line)
     for t, r in runs.items():
-        p(f"threads={t}: OpenBLAS threads {r.get('blas_threads')}, kernels {r.get('openblas_core')} "
+        p(f"threads={t}: npgan's pool {r.get('npgan_pool')} thread(s), BLAS 1 thread per call inside it; "
+          f"for SGEMM/PyTorch: OpenBLAS threads {r.get('blas_threads')}, kernels {r.get('openblas_core')} "
           f"(OPENBLAS_CORETYPE={r['env'].get('OPENBLAS_CORETYPE')}), "
           f"NUMBA_NUM_THREADS {r['env'].get('NUMBA_NUM_THREADS')}; "
           f"load average (1 min) {r['loadavg_start'][0]:.2f} at start, {r['loadavg_end'][0]:.2f} at end"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from npgan._checks import check_float_array, check_generator, check_int, check_real
+from npgan.kernels.threads import n_threads, parallel, split
 from npgan.kernels.warp import affine_warp as _affine_warp_kernel
 
 
@@ -48,7 +49,9 @@ def affine_warp(images: np.ndarray, mats: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(mats)):
         raise ValueError("`mats` must be finite")
     out = np.empty_like(flat)
-    _affine_warp_kernel(np.ascontiguousarray(flat), np.ascontiguousarray(mats), out)
+    flat, mats = np.ascontiguousarray(flat), np.ascontiguousarray(mats)
+    parts = split(flat.shape[0], n_threads())   # images are independent: one block per pool thread
+    parallel(lambda i: _affine_warp_kernel(*(a[slice(*parts[i])] for a in (flat, mats, out))), len(parts))
     return out.reshape(images.shape)
 
 

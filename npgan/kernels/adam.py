@@ -14,8 +14,8 @@ the kernel is compiled without fast-math, so LLVM neither fuses a multiply
 and an add into an FMA nor reassociates. The result is bit-identical to the
 NumPy version (the tests check this).
 
-The kernel is serial: it is memory-bound, and on a 2-core machine a
-``prange`` region waits for descheduled threads (see :mod:`.elementwise`).
+Large parameters are cut into one contiguous part per thread of
+:mod:`.threads`' pool (elementwise: results do not depend on the thread count).
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from .threads import n_threads, parallel, split
+
+#: Parameters with fewer elements than this are updated in one piece.
+MIN_SPLIT_ELEMENTS = 1 << 16
 
 
 @njit
@@ -62,5 +66,6 @@ def adam_update(p, g, m, v, beta1, beta2, eps, step_size, inv_sqrt_bc2):
     # Constants in the array dtype: a bare Python float is float64 in numba, and float64 times
     # float32 would compute the float32 update in float64 (a different rounding than NumPy's).
     t = p.dtype.type
-    _adam(p, g, m, v, t(beta1), t(1.0 - beta1), t(beta2), t(1.0 - beta2), t(inv_sqrt_bc2),
-          t(eps), t(step_size))
+    consts = (t(beta1), t(1.0 - beta1), t(beta2), t(1.0 - beta2), t(inv_sqrt_bc2), t(eps), t(step_size))
+    parts = split(p.size, n_threads() if p.size >= MIN_SPLIT_ELEMENTS else 1, align=16)
+    parallel(lambda i: _adam(*(a[parts[i][0]:parts[i][1]] for a in (p, g, m, v)), *consts), len(parts))

@@ -36,6 +36,7 @@ import numpy as np
 
 from ._jit import njit
 from ._scratch import scratch
+from .gemm import matmul
 from .im2col import (
     _pair,
     batch_inner_is_faster,
@@ -72,9 +73,13 @@ class ConvCtx:
 
 
 def _gemm(a, b, name):
-    """``a @ b`` into the named scratch buffer (no fresh allocation, no page faults)."""
-    out = scratch(name, (a.shape[0], b.shape[1]), a.dtype)
-    return np.matmul(a, b, out=out)
+    """``a @ b`` into the named scratch buffer (no fresh allocation, no page faults), on the pool."""
+    return matmul(a, b, scratch(name, (a.shape[0], b.shape[1]), a.dtype))
+
+
+def _gemm_fresh(a, b):
+    """``a @ b`` into a new array (a gradient handed to the caller), on the pool."""
+    return matmul(a, b, np.empty((a.shape[0], b.shape[1]), dtype=a.dtype))
 
 
 def conv2d_forward(x, w, b, stride, padding):
@@ -142,7 +147,7 @@ def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
     dw = None
     if need_dw:
         cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
-        dw = (dy_cm @ cols.T).reshape(w.shape)                # BLAS reads cols.T via its trans flag
+        dw = _gemm_fresh(dy_cm, cols.T).reshape(w.shape)      # BLAS reads cols.T via its trans flag
     dx = None
     if need_dx:
         dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, N*Ho*Wo)
@@ -215,7 +220,7 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
     dw = db = None
     if need_dw:
         x_cm, _ = to_channel_major(x, False, "gemm", inner)  # (C_in, N*H*W)
-        dw = (x_cm @ cols.T).reshape(w.shape)
+        dw = _gemm_fresh(x_cm, cols.T).reshape(w.shape)
         db = _channel_sums(dy) if ctx.has_bias else None
     dx = None
     if need_dx:

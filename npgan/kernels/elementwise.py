@@ -11,10 +11,8 @@ on 1.6M float32 values ``math.tanh`` in numba took 23 ms, ``np.tanh`` 0.25 ms
 forward computes ``exp(-|x|)`` with NumPy ufuncs in place and finishes in
 one numba pass; the backward passes need no transcendental and stay fused.
 
-All kernels are serial: they are memory-bound (a 1.6M-element relu takes
-~0.07 ms), and a ``prange`` region has to wait for a descheduled thread
-whenever OpenBLAS threads or other processes are busy on a 2-core machine
-(~8 ms per call in our measurements).
+Large arrays are cut into one contiguous part per thread of :mod:`.threads`'
+pool (elementwise work: results do not depend on the thread count).
 
 Conventions (as PyTorch): ``relu'(0) = 0``, ``leaky_relu'(0) = slope``. NaN
 inputs propagate (the selects are written as ``0 if v < 0 else v``, which
@@ -33,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from .threads import n_threads, parallel, split
 
 
 @njit
@@ -95,6 +94,43 @@ def _tanh_bwd(dy, y, one, dx):
 #: The activation kinds the kernels implement.
 KINDS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
+#: Arrays with fewer elements than this are done in one piece (a hand-off costs microseconds).
+MIN_SPLIT_ELEMENTS = 1 << 16
+
+
+def _in_parts(size, piece):
+    """``piece(start, stop)`` over ``range(size)``: one part per pool thread, or one if small."""
+    parts = split(size, n_threads() if size >= MIN_SPLIT_ELEMENTS else 1, align=16)
+    parallel(lambda i: piece(*parts[i]), len(parts))
+
+
+def _forward_part(kind, xf, slope, yf):
+    t = xf.dtype.type
+    if kind == "relu":
+        _relu_fwd(xf, t(0), yf)
+    elif kind == "leaky_relu":
+        _leaky_fwd(xf, t(slope), yf)
+    elif kind == "sigmoid":
+        # exp in NumPy (SIMD), the rest fused in one numba pass, in place in y.
+        np.abs(xf, out=yf)
+        np.negative(yf, out=yf)
+        np.exp(yf, out=yf)
+        _sigmoid_from_exp(xf, t(1), yf)
+    else:
+        np.tanh(xf, out=yf)
+
+
+def _backward_part(kind, dyf, xf, yf, slope, dxf):
+    t = dyf.dtype.type
+    if kind == "relu":
+        _relu_bwd(dyf, xf, t(0), dxf)
+    elif kind == "leaky_relu":
+        _leaky_bwd(dyf, xf, t(slope), dxf)
+    elif kind == "sigmoid":
+        _sigmoid_bwd(dyf, yf, t(1), dxf)
+    else:
+        _tanh_bwd(dyf, yf, t(1), dxf)
+
 
 def activation_forward(kind, x, slope=0.01):
     """Apply an activation elementwise. Unvalidated.
@@ -111,21 +147,9 @@ def activation_forward(kind, x, slope=0.01):
     y : ndarray, shape and dtype of ``x``
     """
     x = np.ascontiguousarray(x)        # a no-op for C-contiguous input
-    t = x.dtype.type
     y = np.empty_like(x)
     xf, yf = x.reshape(-1), y.reshape(-1)
-    if kind == "relu":
-        _relu_fwd(xf, t(0), yf)
-    elif kind == "leaky_relu":
-        _leaky_fwd(xf, t(slope), yf)
-    elif kind == "sigmoid":
-        # exp in NumPy (SIMD), the rest fused in one numba pass, in place in y.
-        np.abs(xf, out=yf)
-        np.negative(yf, out=yf)
-        np.exp(yf, out=yf)
-        _sigmoid_from_exp(xf, t(1), yf)
-    else:
-        np.tanh(x, out=y)
+    _in_parts(xf.size, lambda a, b: _forward_part(kind, xf[a:b], slope, yf[a:b]))
     return y
 
 
@@ -150,15 +174,10 @@ def activation_backward(kind, dy, x, y, slope=0.01):
     dy = np.ascontiguousarray(dy)
     x = None if x is None else np.ascontiguousarray(x)
     y = None if y is None else np.ascontiguousarray(y)
-    t = dy.dtype.type
     dx = np.empty_like(dy)
     dyf, dxf = dy.reshape(-1), dx.reshape(-1)
-    if kind == "relu":
-        _relu_bwd(dyf, x.reshape(-1), t(0), dxf)
-    elif kind == "leaky_relu":
-        _leaky_bwd(dyf, x.reshape(-1), t(slope), dxf)
-    elif kind == "sigmoid":
-        _sigmoid_bwd(dyf, y.reshape(-1), t(1), dxf)
-    else:
-        _tanh_bwd(dyf, y.reshape(-1), t(1), dxf)
+    xf = None if x is None else x.reshape(-1)
+    yf = None if y is None else y.reshape(-1)
+    _in_parts(dyf.size, lambda a, b: _backward_part(kind, dyf[a:b], None if xf is None else xf[a:b],
+                                                     None if yf is None else yf[a:b], slope, dxf[a:b]))
     return dx

@@ -33,11 +33,9 @@ im2col matrix is large compared with the activations (64->128 channels at
 ``col2im`` is the adjoint of ``im2col``: every column entry is added back onto
 the image position it was read from; entries in the padding are dropped.
 
-All kernels here are serial (``njit``) on purpose: they run between BLAS
-calls, and OpenBLAS worker threads keep spinning for a while after each
-GEMM. On 2 cores a ``prange`` kernel then fights them for the cores and ran
-slower than the serial kernel in our measurements (24 ms vs 18 ms for
-GEMM + im2col of the 64->128 layer).
+Each kernel works on a range of channels ``[c0, c1)``, and the composite functions
+spread the channels over :mod:`.threads`' pool (every channel's values are computed
+exactly as in one call, so results do not depend on the thread count).
 
 Index arithmetic is done in uint64 on flat views on purpose. numba supports
 negative indices, so every signed index it cannot prove non-negative gets
@@ -53,6 +51,7 @@ import numpy as np
 
 from ._jit import njit
 from ._scratch import scratch
+from .threads import n_threads, parallel, split
 
 
 def _pair(v) -> tuple[int, int]:
@@ -74,41 +73,39 @@ _BLOCK = 16     # batch block of the transposes: one 64-byte line of float32
 # ------------------------------------------------------ batch-inner kernels
 
 @njit
-def _nchw_to_chwn(x, ph, pw, out, sums, want_sums):
-    """``out[c, ph + r, pw + q, n] = x[n, c, r, q]`` with a zero border; optional channel sums.
+def _nchw_to_chwn(x, ph, pw, out, sums, want_sums, c0, c1):
+    """``out[c, ph + r, pw + q, n] = x[n, c, r, q]`` for ``c0 <= c < c1``, zero border; optional channel sums.
 
-    ``out`` is ``(C, H + 2 ph, W + 2 pw, N)``. The batch is walked in blocks of
-    16 so the 16 input rows being read stay in L1 while each output line is
-    written whole. ``sums[c]`` (if ``want_sums``) is accumulated in float64.
+    ``out`` is ``(C, H + 2 ph, W + 2 pw, N)``. Each input row of ``W`` values is read
+    contiguously and scattered to ``W`` output lines that stay in L1 while the batch is
+    walked. ``sums[c]`` (if ``want_sums``) is accumulated in float64.
     """
     n_img, n_ch, h, w = x.shape
     hp, wp = out.shape[1], out.shape[2]
     if ph > 0 or pw > 0:
-        out[...] = 0
+        out[c0:c1] = 0
     xf = x.reshape(-1)
     of = out.reshape(-1)
     un, uc, uh, uw = _U(n_img), _U(n_ch), _U(h), _U(w)
     uhp, uwp, uph, upw = _U(hp), _U(wp), _U(ph), _U(pw)
-    blk = _U(_BLOCK)
-    for c in range(uc):
+    for c in range(_U(c0), _U(c1)):
         acc = 0.0
         for r in range(uh):
-            for n0 in range(_U(0), un, blk):
-                n1 = min(n0 + blk, un)
+            dst = ((c * uhp + uph + r) * uwp + upw) * un
+            for n in range(un):
+                src = ((n * uc + c) * uh + r) * uw
                 for q in range(uw):
-                    dst = ((c * uhp + uph + r) * uwp + upw + q) * un
-                    for n in range(n0, n1):
-                        v = xf[((n * uc + c) * uh + r) * uw + q]
-                        of[dst + n] = v
-                        if want_sums:
-                            acc += v
+                    v = xf[src + q]
+                    of[dst + q * un + n] = v
+                    if want_sums:
+                        acc += v
         if want_sums:
             sums[c] = acc
 
 
 @njit
-def _chwn_to_nchw(a, ph, pw, bias, out):
-    """``out[n, c, r, q] = a[c, ph + r, pw + q, n] + bias[c]`` (crop, transpose, bias)."""
+def _chwn_to_nchw(a, ph, pw, bias, out, c0, c1):
+    """``out[n, c, r, q] = a[c, ph + r, pw + q, n] + bias[c]`` for ``c0 <= c < c1`` (crop, transpose, bias)."""
     n_img, n_ch, h, w = out.shape
     hp, wp = a.shape[1], a.shape[2]
     af = a.reshape(-1)
@@ -116,7 +113,7 @@ def _chwn_to_nchw(a, ph, pw, bias, out):
     un, uc, uh, uw = _U(n_img), _U(n_ch), _U(h), _U(w)
     uhp, uwp, uph, upw = _U(hp), _U(wp), _U(ph), _U(pw)
     blk = _U(_BLOCK)
-    for c in range(uc):
+    for c in range(_U(c0), _U(c1)):
         b = bias[c]
         for r in range(uh):
             src = ((c * uhp + uph + r) * uwp + upw) * un
@@ -129,15 +126,15 @@ def _chwn_to_nchw(a, ph, pw, bias, out):
 
 
 @njit
-def _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo):
-    """``cols[(c*kh + i)*kw + j, (oh*wo + ow)*N + n] = xp[c, oh*sh + i, ow*sw + j, n]``."""
+def _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo, c0, c1):
+    """``cols[(c*kh + i)*kw + j, (oh*wo + ow)*N + n] = xp[c, oh*sh + i, ow*sw + j, n]``, ``c0 <= c < c1``."""
     n_ch, hp, wp, n_img = xp.shape
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
     un, uhp, uwp = _U(n_img), _U(hp), _U(wp)
     ukh, ukw, ush, usw, uho, uwo = _U(kh), _U(kw), _U(sh), _U(sw), _U(ho), _U(wo)
     ncol = uho * uwo * un
-    for c in range(_U(n_ch)):
+    for c in range(_U(c0), _U(c1)):
         for i in range(ukh):
             for j in range(ukw):
                 d = ((c * ukh + i) * ukw + j) * ncol
@@ -151,16 +148,16 @@ def _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo):
 
 
 @njit
-def _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo):
-    """Adjoint of :func:`_im2col_chwn`: ``xp`` (zeroed here) accumulates every column entry."""
+def _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo, c0, c1):
+    """Adjoint of :func:`_im2col_chwn` for channels ``[c0, c1)``: ``xp[c0:c1]`` (zeroed here) accumulates."""
     n_ch, hp, wp, n_img = xp.shape
-    xp[...] = 0
+    xp[c0:c1] = 0
     xf = xp.reshape(-1)
     cf = cols.reshape(-1)
     un, uhp, uwp = _U(n_img), _U(hp), _U(wp)
     ukh, ukw, ush, usw, uho, uwo = _U(kh), _U(kw), _U(sh), _U(sw), _U(ho), _U(wo)
     ncol = uho * uwo * un
-    for c in range(_U(n_ch)):
+    for c in range(_U(c0), _U(c1)):
         for i in range(ukh):
             for j in range(ukw):
                 d = ((c * ukh + i) * ukw + j) * ncol
@@ -185,8 +182,8 @@ def _valid_range(out_len, k_off, stride, pad, in_len):
 
 
 @njit
-def _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo):
-    """``cols[(c*kh + i)*kw + j, (n*ho + oh)*wo + ow] = x[n, c, oh*sh + i - ph, ow*sw + j - pw]``."""
+def _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo, n0, n1):
+    """``cols[(c*kh + i)*kw + j, (n*ho + oh)*wo + ow] = x[n, c, oh*sh + i - ph, ow*sw + j - pw]``, ``n0 <= n < n1``."""
     n_img, n_ch, h, w = x.shape
     xf = x.reshape(-1)
     cf = cols.reshape(-1)
@@ -199,8 +196,8 @@ def _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo):
                 ow_lo, ow_hi = _valid_range(wo, j, sw, pw, w)
                 uow_lo, uow_hi = _U(ow_lo), _U(ow_hi)
                 iw_lo = _U(ow_lo * sw + j - pw)     # >= 0 by construction of ow_lo
-                d = _U((c * kh + i) * kw + j) * ncol
-                for n in range(un):
+                d = _U((c * kh + i) * kw + j) * ncol + _U(n0) * uho * uwo
+                for n in range(_U(n0), _U(n1)):
                     for oh in range(ho):
                         if oh < oh_lo or oh >= oh_hi:
                             for ow in range(uwo):
@@ -217,14 +214,14 @@ def _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo):
 
 
 @njit
-def _col2im_nchw(cols, out, bias, kh, kw, sh, sw, ph, pw, ho, wo):
-    """Adjoint of :func:`_im2col_nchw` into NCHW ``out`` (overwritten), plus ``bias[c]``."""
+def _col2im_nchw(cols, out, bias, kh, kw, sh, sw, ph, pw, ho, wo, n0, n1):
+    """Adjoint of :func:`_im2col_nchw` into images ``n0 <= n < n1`` of NCHW ``out`` (overwritten), plus ``bias[c]``."""
     n_img, n_ch, h, w = out.shape
     xf = out.reshape(-1)
     cf = cols.reshape(-1)
     un, uc, uh, uw, uho, uwo, usw = _U(n_img), _U(n_ch), _U(h), _U(w), _U(ho), _U(wo), _U(sw)
     plane = uh * uw
-    for n in range(un):
+    for n in range(_U(n0), _U(n1)):
         for c in range(uc):
             b = bias[c]
             base = (n * uc + c) * plane
@@ -239,7 +236,7 @@ def _col2im_nchw(cols, out, bias, kh, kw, sh, sw, ph, pw, ho, wo):
                 uow_lo, cnt = _U(ow_lo), _U(ow_hi - ow_lo)
                 iw_lo = _U(ow_lo * sw + j - pw)
                 row = _U((c * kh + i) * kw + j) * ncol
-                for n in range(un):
+                for n in range(_U(n0), _U(n1)):
                     for oh in range(oh_lo, oh_hi):
                         d = row + (n * uho + _U(oh)) * uwo + uow_lo
                         s = ((n * uc + _U(c)) * uh + _U(oh * sh + i - ph)) * uw + iw_lo
@@ -248,13 +245,13 @@ def _col2im_nchw(cols, out, bias, kh, kw, sh, sw, ph, pw, ho, wo):
 
 
 @njit
-def _nchw_to_cm(x, out, sums, want_sums):
-    """``out[c, n*L + l] = x[n, c, l]`` for ``x (N, C, L)``; optional float64-accumulated channel sums."""
+def _nchw_to_cm(x, out, sums, want_sums, c0, c1):
+    """``out[c, n*L + l] = x[n, c, l]`` for ``x (N, C, L)``, ``c0 <= c < c1``; optional float64 channel sums."""
     n_img, n_ch, length = x.shape
     xf = x.reshape(-1)
     of = out.reshape(-1)
     un, uc, ul = _U(n_img), _U(n_ch), _U(length)
-    for c in range(uc):
+    for c in range(_U(c0), _U(c1)):
         acc = 0.0
         for n in range(un):
             s = (n * uc + c) * ul
@@ -269,14 +266,14 @@ def _nchw_to_cm(x, out, sums, want_sums):
 
 
 @njit
-def _cm_to_nchw(a, bias, out):
-    """``out[n, c, l] = a[c, n*L + l] + bias[c]`` for ``out (N, C, L)``."""
+def _cm_to_nchw(a, bias, out, c0, c1):
+    """``out[n, c, l] = a[c, n*L + l] + bias[c]`` for ``out (N, C, L)``, ``c0 <= c < c1``."""
     n_img, n_ch, length = out.shape
     af = a.reshape(-1)
     of = out.reshape(-1)
     un, uc, ul = _U(n_img), _U(n_ch), _U(length)
     for n in range(un):
-        for c in range(uc):
+        for c in range(_U(c0), _U(c1)):
             b = bias[c]
             s = (c * un + n) * ul
             d = (n * uc + c) * ul
@@ -306,6 +303,16 @@ def _zeros_bias(bias, c, dtype):
     return bias if bias is not None else np.zeros(c, dtype=dtype)
 
 
+#: Passes over fewer elements than this run as one piece (a hand-off costs a few microseconds).
+MIN_SPLIT_ELEMENTS = 1 << 15
+
+
+def _over(count, elements, piece):
+    """``piece(start, stop)`` over ``range(count)`` in one part per pool thread (one part if small)."""
+    parts = split(count, n_threads() if elements >= MIN_SPLIT_ELEMENTS else 1)
+    parallel(lambda i: piece(*parts[i]), len(parts))
+
+
 def im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner):
     """im2col of NCHW ``x`` into the ``"cols"`` work buffer; ``inner`` picks the column ordering."""
     n, c, h, w = x.shape
@@ -314,10 +321,14 @@ def im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner):
     cols = scratch("cols", (c * kh * kw, n * ho * wo), x.dtype)
     if inner:
         xp = scratch("xpad", (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
-        _nchw_to_chwn(x, ph, pw, xp, np.empty(0, dtype=x.dtype), False)
-        _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo)
+        none = np.empty(0, dtype=x.dtype)
+
+        def piece(c0, c1):   # both passes on one thread's channels: its part of xp stays in cache
+            _nchw_to_chwn(x, ph, pw, xp, none, False, c0, c1)
+            _im2col_chwn(xp, cols, kh, kw, sh, sw, ho, wo, c0, c1)
+        _over(c, cols.size, piece)
     else:
-        _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo)
+        _over(n, cols.size, lambda n0, n1: _im2col_nchw(x, cols, kh, kw, sh, sw, ph, pw, ho, wo, n0, n1))
     return cols
 
 
@@ -330,10 +341,13 @@ def col2im_fresh(cols, x_shape, kh, kw, sh, sw, ph, pw, inner, bias=None):
     b = _zeros_bias(bias, c, cols.dtype)
     if inner:
         xp = scratch("xpad", (c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
-        _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo)
-        _chwn_to_nchw(xp, ph, pw, b, out)
+
+        def piece(c0, c1):
+            _col2im_chwn(cols, xp, kh, kw, sh, sw, ho, wo, c0, c1)
+            _chwn_to_nchw(xp, ph, pw, b, out, c0, c1)
+        _over(c, cols.size, piece)
     else:
-        _col2im_nchw(cols, out, b, kh, kw, sh, sw, ph, pw, ho, wo)
+        _over(n, cols.size, lambda n0, n1: _col2im_nchw(cols, out, b, kh, kw, sh, sw, ph, pw, ho, wo, n0, n1))
     return out
 
 
@@ -343,9 +357,9 @@ def to_channel_major(x, want_sums, name, inner):
     out = scratch(name, (c, n * h * w), x.dtype)
     sums = np.empty(c if want_sums else 0, dtype=x.dtype)
     if inner:
-        _nchw_to_chwn(x, 0, 0, out.reshape(c, h, w, n), sums, want_sums)
+        _over(c, x.size, lambda c0, c1: _nchw_to_chwn(x, 0, 0, out.reshape(c, h, w, n), sums, want_sums, c0, c1))
     else:
-        _nchw_to_cm(x.reshape(n, c, h * w), out, sums, want_sums)
+        _over(c, x.size, lambda c0, c1: _nchw_to_cm(x.reshape(n, c, h * w), out, sums, want_sums, c0, c1))
     return out, (sums if want_sums else None)
 
 
@@ -355,9 +369,9 @@ def from_channel_major(a, shape, bias, inner):
     out = np.empty(shape, dtype=a.dtype)
     b = _zeros_bias(bias, c, a.dtype)
     if inner:
-        _chwn_to_nchw(a.reshape(c, h, w, n), 0, 0, b, out)
+        _over(c, a.size, lambda c0, c1: _chwn_to_nchw(a.reshape(c, h, w, n), 0, 0, b, out, c0, c1))
     else:
-        _cm_to_nchw(a, b, out.reshape(n, c, h * w))
+        _over(c, a.size, lambda c0, c1: _cm_to_nchw(a, b, out.reshape(n, c, h * w), c0, c1))
     return out
 
 

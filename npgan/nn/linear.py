@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_int
+from ..kernels.gemm import matmul, matmul_add
 from .module import Module, check_dy, check_input, make_weights
 
 
@@ -50,7 +51,7 @@ class Linear(Module):
         if x.shape[1] != self.in_features:
             raise ValueError(f"Linear: `x` must have shape (N, {self.in_features}) "
                              f"(in_features={self.in_features}), got {x.shape}")
-        y = x @ self.params["weight"].T
+        y = matmul(x, self.params["weight"].T)               # GEMMs run on the kernels' thread pool
         if "bias" in self.params:
             y += self.params["bias"]
         self._save_for_backward((x, y.shape))
@@ -63,10 +64,10 @@ class Linear(Module):
         check_dy(dy, out_shape, self.dtype, "Linear")
         self._clear_cache()
         if self.requires_grad:
-            self.grads["weight"] += dy.T @ x
+            matmul_add(dy.T, x, self.grads["weight"])
             if "bias" in self.grads:
                 self.grads["bias"] += dy.sum(axis=0)
-        return dy @ self.params["weight"] if need_dx else None
+        return matmul(dy, self.params["weight"]) if need_dx else None
 
     def extra_repr(self) -> str:
         return (f"{self.in_features}, {self.out_features}, bias={'bias' in self.params}, "

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_float_array, check_int
+from npgan.kernels.threads import use_threads
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.train.checkpoint import load_checkpoint, save_checkpoint
 from npgan.train.config import TrainingConfig
@@ -164,6 +165,9 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
           resume: bool = False, dataset: str = "unknown", callback=None):
     """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), values in [0, 1]).
 
+    The kernels run on npgan's thread pool with BLAS single-threaded
+    (:func:`npgan.kernels.threads.use_threads`: every CPU this process may use).
+
     ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone); on
     resume the checkpoint's own settings are used.
 
@@ -184,6 +188,11 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
     ``callback(update, stats, trainer)``, if given, is called after every update (the CLI draws its
     sample frames there; tests use it).
     """
+    with use_threads():
+        return _train(config, images, options, resume=resume, dataset=dataset, callback=callback)
+
+
+def _train(config, images, options, *, resume, dataset, callback):
     config = as_training_config(config)
     check_float_array(images, "images", ndim=4)
     if images.dtype != np.float32:
