@@ -25,6 +25,7 @@ import numpy as np
 
 from ._checks import check_int, check_real
 from .kernels.adam import adam_update
+from .kernels.elementwise import zero_fill
 from .nn.module import Module
 
 __all__ = ["Optimizer", "Adam", "SGD"]
@@ -111,8 +112,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set all gradients to zero, in place."""
-        for g in self.grads:
-            g.fill(0)
+        zero_fill(self.grads)
 
     def step(self) -> None:
         """Update every parameter in place from its accumulated gradient."""

@@ -224,15 +224,16 @@ class TestReferenceGrounding:
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
-@given(geom=conv_geometry(), seed=seeds, bias=st.booleans())
-def test_conv2d_matches_reference(dtype, layout, geom, seed, bias):
+@given(geom=conv_geometry(), seed=seeds, bias=st.booleans(), keep_cols=st.booleans())
+def test_conv2d_matches_reference(dtype, layout, geom, seed, bias, keep_cols):
     n, c_in, c_out, h, w, kh, kw, s, p = geom
     rng = np.random.default_rng(seed)
     x, wt = randn(rng, (n, c_in, h, w), dtype), randn(rng, (c_out, c_in, kh, kw), dtype)
     b = randn(rng, c_out, dtype) if bias else None
     dy = randn(rng, R.conv2d_forward(x, wt, None, s, p).shape, dtype)
     with forced_layout(layout):
-        y, ctx = K.conv2d_forward(x, wt, b, s, p)
+        y, ctx = K.conv2d_forward(x, wt, b, s, p, keep_cols=keep_cols)
+        K.conv2d_forward(x[::-1].copy(), wt, b, s, p)       # another call in between reuses the work buffers
         dx, dw, db = K.conv2d_backward(dy, ctx)
     assert_close(y, R.conv2d_forward(x, wt, b, s, p), dtype, "y")
     rdx, rdw, rdb = R.conv2d_backward(dy, x, wt, bias, s, p)

@@ -238,3 +238,12 @@ def test_the_distortion_warp_does_not_depend_on_threads():
     images = rng.random((37, 1, 28, 28), dtype=np.float32)
     mats = np.tile(np.array([[0.9, 0.2, 1.0], [-0.1, 1.1, -2.0]]), (37, 1, 1)) + rng.normal(0, 0.05, (37, 2, 3))
     _same_under_threads(lambda: (affine_warp(images, mats),))
+
+
+def test_zero_fill_clears_every_array_at_any_thread_count():
+    from npgan.kernels.elementwise import zero_fill
+    for n in (1, 3):
+        arrays = [np.ones(300_000, np.float32), np.ones((7, 9)), np.ones((40, 50))[:, ::2]]
+        with threads.use_threads(n):
+            zero_fill(arrays)
+        assert all(not a.any() for a in arrays)

@@ -40,5 +40,38 @@ def scratch(name, shape, dtype):
 
 
 def clear_scratch():
-    """Release this thread's work buffers (they are re-created on demand)."""
+    """Release this thread's work buffers and spare buffers (they are re-created on demand)."""
     _local.pool = {}
+    _local.spare = {}
+
+
+def take(shape, dtype) -> np.ndarray:
+    """A C-contiguous ``shape`` array of ``dtype`` that outlives the kernel call (contents undefined).
+
+    For intermediates that a forward pass hands to its backward pass (the im2col matrix): a buffer
+    given back with :func:`give` is reused while its pages are still mapped, instead of a fresh
+    allocation page-faulting again.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    spare = getattr(_local, "spare", None)
+    if spare is None:
+        spare = _local.spare = {}
+    free = spare.get(nbytes)
+    buf = free.pop() if free else np.empty(max(nbytes, 64), dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def give(array: np.ndarray) -> None:
+    """Return an array from :func:`take` for reuse (at most two spare buffers of a size are kept)."""
+    buf = array.base
+    while buf is not None and buf.base is not None:
+        buf = buf.base
+    if buf is None or buf.dtype != np.uint8:
+        return
+    spare = getattr(_local, "spare", None)
+    if spare is None:
+        spare = _local.spare = {}
+    free = spare.setdefault(array.nbytes, [])
+    if len(free) < 2:
+        free.append(buf)

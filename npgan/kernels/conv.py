@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
-from ._scratch import scratch
+from ._scratch import give, scratch
 from .gemm import matmul
 from .im2col import (
     _pair,
@@ -59,17 +59,19 @@ def _batch_inner(n, c_img, h, w, c_gemm, ho, wo, kh, kw):
 
 class ConvCtx:
     """What the conv and conv-transpose backward passes need: references to ``x`` and ``w``
-    (not copies: do not modify them between forward and backward) and the geometry."""
+    (not copies: do not modify them between forward and backward), the geometry, and the
+    forward's im2col matrix when it was kept for the weight gradient."""
 
-    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner")
+    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner", "cols")
 
-    def __init__(self, x, w, stride, padding, has_bias, inner):
+    def __init__(self, x, w, stride, padding, has_bias, inner, cols=None):
         self.x = x
         self.w = w
         self.stride = stride
         self.padding = padding
         self.has_bias = has_bias
         self.inner = inner
+        self.cols = cols
 
 
 def _gemm(a, b, name):
@@ -82,7 +84,7 @@ def _gemm_fresh(a, b):
     return matmul(a, b, np.empty((a.shape[0], b.shape[1]), dtype=a.dtype))
 
 
-def conv2d_forward(x, w, b, stride, padding):
+def conv2d_forward(x, w, b, stride, padding, keep_cols=False):
     """Cross-correlation ``y = conv2d(x, w) + b`` (PyTorch ``Conv2d``). Unvalidated.
 
     Parameters
@@ -92,6 +94,9 @@ def conv2d_forward(x, w, b, stride, padding):
     b : ndarray, shape (C_out,), or None
     stride : int or (int, int), >= 1
     padding : int or (int, int), >= 0
+    keep_cols : bool
+        Keep the im2col matrix in ``ctx`` for the weight gradient (a layer that will need one),
+        instead of rebuilding it in the backward pass. Speed and memory only.
 
     Returns
     -------
@@ -106,19 +111,18 @@ def conv2d_forward(x, w, b, stride, padding):
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(wd, kw, sw, pw)
     inner = _batch_inner(n, x.shape[1], h, wd, c_out, ho, wo, kh, kw)
-    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)  # (C_in*kh*kw, N*Ho*Wo)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner, keep_cols)  # (C_in*kh*kw, N*Ho*Wo)
     y_cm = _gemm(w.reshape(c_out, -1), cols, "gemm")          # (C_out, N*Ho*Wo)
     y = from_channel_major(y_cm, (n, c_out, ho, wo), b, inner)
-    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner, cols if keep_cols else None)
 
 
 def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
     """Gradients of :func:`conv2d_forward`. Unvalidated.
 
-    The im2col matrix is recomputed from ``x`` rather than kept from the
-    forward pass: recomputing it into a reused buffer is cheaper than
-    allocating (and page-faulting) a fresh one per call, and it keeps
-    memory per cached layer at the size of ``x``.
+    The weight gradient uses the forward's im2col matrix if it was kept
+    (``keep_cols``; its buffer is then given back for the next forward to
+    reuse, warm), else rebuilds it from ``x`` in a work buffer.
 
     Parameters
     ----------
@@ -146,8 +150,11 @@ def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
     dy_cm, db = to_channel_major(dy, ctx.has_bias and need_dw, "gemm", inner)  # (C_out, N*Ho*Wo)
     dw = None
     if need_dw:
-        cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
+        cols = ctx.cols if ctx.cols is not None else im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
         dw = _gemm_fresh(dy_cm, cols.T).reshape(w.shape)      # BLAS reads cols.T via its trans flag
+    if ctx.cols is not None:
+        give(ctx.cols)
+        ctx.cols = None
     dx = None
     if need_dx:
         dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, N*Ho*Wo)

@@ -181,3 +181,13 @@ def activation_backward(kind, dy, x, y, slope=0.01):
     _in_parts(dyf.size, lambda a, b: _backward_part(kind, dyf[a:b], None if xf is None else xf[a:b],
                                                      None if yf is None else yf[a:b], slope, dxf[a:b]))
     return dx
+
+
+def zero_fill(arrays) -> None:
+    """Set every array of ``arrays`` to zero; large C-contiguous ones in one part per pool thread."""
+    for a in arrays:
+        if not a.flags.c_contiguous:
+            a.fill(0)
+            continue
+        flat = a.reshape(-1)
+        _in_parts(flat.size, lambda i, j: flat[i:j].fill(0))

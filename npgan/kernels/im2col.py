@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
-from ._scratch import scratch
+from ._scratch import scratch, take
 from .threads import n_threads, parallel, split
 
 
@@ -313,12 +313,17 @@ def _over(count, elements, piece):
     parallel(lambda i: piece(*parts[i]), len(parts))
 
 
-def im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner):
-    """im2col of NCHW ``x`` into the ``"cols"`` work buffer; ``inner`` picks the column ordering."""
+def im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner, keep=False):
+    """im2col of NCHW ``x``; ``inner`` picks the column ordering.
+
+    Into the ``"cols"`` work buffer, or with ``keep`` into a buffer from :func:`._scratch.take`
+    that the caller keeps (and gives back).
+    """
     n, c, h, w = x.shape
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(w, kw, sw, pw)
-    cols = scratch("cols", (c * kh * kw, n * ho * wo), x.dtype)
+    shape = (c * kh * kw, n * ho * wo)
+    cols = take(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
     if inner:
         xp = scratch("xpad", (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
         none = np.empty(0, dtype=x.dtype)

@@ -34,8 +34,8 @@ def _f64(a):
 
 # --------------------------------------------------------------------- conv2d
 
-def conv2d_forward(x, w, b, stride, padding):
-    """``y[n,o,oh,ow] = b[o] + sum_{c,i,j} w[o,c,i,j] xpad[n,c,oh*sh+i,ow*sw+j]``."""
+def conv2d_forward(x, w, b, stride, padding, keep_cols=False):
+    """``y[n,o,oh,ow] = b[o] + sum_{c,i,j} w[o,c,i,j] xpad[n,c,oh*sh+i,ow*sw+j]`` (``keep_cols``: speed only, ignored)."""
     x, w, b = _f64(x), _f64(w), _f64(b)
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     n, _, h, wd = x.shape

@@ -113,8 +113,9 @@ class Conv2d(_ConvBackward):
             raise ValueError(f"Conv2d: kernel_size {self.kernel_size} is larger than the padded input "
                              f"({h}, {w}) of `x` with shape {x.shape} and padding {self.padding}")
         x = np.ascontiguousarray(x)
-        y, ctx = conv2d_forward(x, self.params["weight"], self.params.get("bias"),
-                                self.stride, self.padding)
+        # a layer that will compute its weight gradient keeps the im2col matrix for it
+        y, ctx = conv2d_forward(x, self.params["weight"], self.params.get("bias"), self.stride, self.padding,
+                                keep_cols=self.training and self.requires_grad)
         self._save_for_backward((ctx, y.shape))
         return y
 
