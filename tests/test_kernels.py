@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -202,20 +204,25 @@ class TestReferenceGrounding:
         assert R.activation_forward("sigmoid", np.array([-1000.0]))[0] == 0.0   # no overflow
 
     def test_numpy_baseline_matches_reference(self):
-        """The benchmark's NumPy baseline computes the same thing as the reference."""
+        """The benchmark's NumPy baseline (benchmarks/numpy_conv.py) computes what the reference does."""
+        import importlib.util
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / "numpy_conv.py"
+        spec = importlib.util.spec_from_file_location("numpy_conv", path)
+        B = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(B)
         rng = np.random.default_rng(3)
         x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 4, 3)), rng.standard_normal(4)
-        y, cols = R.conv2d_numpy(x, w, b, 2, 1)
+        y, cols = B.conv2d_numpy(x, w, b, 2, 1)
         np.testing.assert_allclose(y, R.conv2d_forward(x, w, b, 2, 1), atol=1e-12)
         dy = rng.standard_normal(y.shape)
-        for a, e in zip(R.conv2d_backward_numpy(dy, cols, x.shape, w, 2, 1),
+        for a, e in zip(B.conv2d_backward_numpy(dy, cols, x.shape, w, 2, 1),
                         R.conv2d_backward(dy, x, w, True, 2, 1)):
             np.testing.assert_allclose(a, e, atol=1e-12)
         wt = rng.standard_normal((3, 2, 4, 4))
-        yt, x_cm = R.conv_transpose2d_numpy(x, wt, None, 2, 1, 1)
+        yt, x_cm = B.conv_transpose2d_numpy(x, wt, None, 2, 1, 1)
         np.testing.assert_allclose(yt, R.conv_transpose2d_forward(x, wt, None, 2, 1, 1), atol=1e-12)
         dyt = rng.standard_normal(yt.shape)
-        for a, e in zip(R.conv_transpose2d_backward_numpy(dyt, x_cm, x.shape, wt, 2, 1),
+        for a, e in zip(B.conv_transpose2d_backward_numpy(dyt, x_cm, x.shape, wt, 2, 1),
                         R.conv_transpose2d_backward(dyt, x, wt, True, 2, 1, 1)):
             np.testing.assert_allclose(a, e, atol=1e-12)
 

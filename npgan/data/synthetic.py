@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from npgan._checks import check_int
-from npgan.data._warp import render_from_sdf
+from npgan.kernels.glyphs import render_from_sdf
 
 __all__ = [
     "DEFAULT_RANGES",

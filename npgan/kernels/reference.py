@@ -8,13 +8,9 @@ computations are done in float64; results are returned in float64.
 
 Stride, padding and output padding are ``(h, w)`` pairs or ints.
 
-The functions at the end (``*_numpy``: :func:`im2col_numpy`,
-:func:`conv2d_numpy`, :func:`conv2d_backward_numpy`,
-:func:`conv_transpose2d_numpy`, :func:`conv_transpose2d_backward_numpy`) are
-different: they are what a NumPy-only user would write (``as_strided``
-im2col, one matmul per product, strided ``+=`` col2im), work in the input
-dtype, and serve as the baseline of ``benchmarks/bench_kernels.py``. They
-are tested against the references above too.
+Each reference has the name and the arguments of the kernel function it
+checks (the tests read ``R.conv2d_forward(...)`` beside ``K.conv2d_forward(...)``).
+The benchmarks' NumPy baseline lives with the benchmarks (``benchmarks/numpy_conv.py``).
 """
 
 from __future__ import annotations
@@ -265,91 +261,6 @@ def activation_backward_from_output(kind, dy, y):
     raise ValueError(f"{kind!r} is not computed from its output")
 
 
-# ----------------------------------------- what a NumPy-only user would write
-
-def im2col_numpy(x, kh, kw, stride, padding):
-    """Vectorised im2col with ``np.pad`` + ``as_strided`` (the usual batch-outer layout).
-
-    Returns ``cols (C*kh*kw, N*Ho*Wo)``, column ``(n*Ho + oh)*Wo + ow``, in
-    ``x``'s dtype (one pad copy and one gather copy via ``reshape`` of the
-    strided view).
-    """
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    n, c, h, w = x.shape
-    ho = (h + 2 * ph - kh) // sh + 1
-    wo = (w + 2 * pw - kw) // sw + 1
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    s0, s1, s2, s3 = xp.strides
-    view = np.lib.stride_tricks.as_strided(
-        xp, shape=(c, kh, kw, n, ho, wo), strides=(s1, s2, s3, s0, s2 * sh, s3 * sw),
-        writeable=False)
-    return view.reshape(c * kh * kw, n * ho * wo)
-
-
-def col2im_numpy(cols, x_shape, kh, kw, stride, padding):
-    """Vectorised col2im: one ``+=`` of a strided slice per kernel offset."""
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    n, c, h, w = x_shape
-    ho = (h + 2 * ph - kh) // sh + 1
-    wo = (w + 2 * pw - kw) // sw + 1
-    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    c6 = cols.reshape(c, kh, kw, n, ho, wo)
-    for i in range(kh):
-        for j in range(kw):
-            xp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
-                c6[:, i, j].transpose(1, 0, 2, 3)
-    return xp[:, :, ph:ph + h, pw:pw + w]
-
-
-def conv2d_numpy(x, w, b, stride, padding):
-    """Baseline conv forward: ``im2col_numpy`` + matmul + transpose; returns ``(y, cols)``."""
-    n, _, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
-    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
-    ho = (h + 2 * ph - kh) // sh + 1
-    wo = (wd + 2 * pw - kw) // sw + 1
-    cols = im2col_numpy(x, kh, kw, stride, padding)
-    y = (w.reshape(c_out, -1) @ cols).reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3)
-    if b is not None:
-        y = y + b[None, :, None, None]
-    return np.ascontiguousarray(y), cols
-
-
-def conv2d_backward_numpy(dy, cols, x_shape, w, stride, padding):
-    """Baseline conv backward: ``(dx, dw, db)`` via two matmuls and ``col2im_numpy``."""
-    c_out, _, kh, kw = w.shape
-    dy_cm = dy.transpose(1, 0, 2, 3).reshape(c_out, -1)
-    dw = (dy_cm @ cols.T).reshape(w.shape)
-    db = dy.sum(axis=(0, 2, 3))
-    dx = col2im_numpy(w.reshape(c_out, -1).T @ dy_cm, x_shape, kh, kw, stride, padding)
-    return dx, dw, db
-
-
-def conv_transpose2d_numpy(x, w, b, stride, padding, output_padding):
-    """Baseline transposed-conv forward (matmul + ``col2im_numpy``); returns ``(y, x_cm)``."""
-    n, c_in, h, wd = x.shape
-    _, c_out, kh, kw = w.shape
-    (sh, sw), (ph, pw), (oph, opw) = _pair(stride), _pair(padding), _pair(output_padding)
-    ho = (h - 1) * sh - 2 * ph + kh + oph
-    wo = (wd - 1) * sw - 2 * pw + kw + opw
-    x_cm = x.transpose(1, 0, 2, 3).reshape(c_in, -1)
-    y = col2im_numpy(w.reshape(c_in, -1).T @ x_cm, (n, c_out, ho, wo), kh, kw, stride, padding)
-    if b is not None:
-        y = y + b[None, :, None, None]
-    return np.ascontiguousarray(y), x_cm
-
-
-def conv_transpose2d_backward_numpy(dy, x_cm, x_shape, w, stride, padding):
-    """Baseline transposed-conv backward: ``im2col_numpy(dy)`` + two matmuls."""
-    c_in, _, kh, kw = w.shape
-    n, _, h, wd = x_shape
-    cols = im2col_numpy(dy, kh, kw, stride, padding)
-    dw = (x_cm @ cols.T).reshape(w.shape)
-    db = dy.sum(axis=(0, 2, 3))
-    dx = (w.reshape(c_in, -1) @ cols).reshape(c_in, n, h, wd).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(dx), dw, db
-
-
 def affine_warp(images, mats):
     """Reference for :func:`npgan.kernels.warp.affine_warp`: pixel by pixel, float64.
 
@@ -392,3 +303,39 @@ def adam_step(p, g, m, v, lr, beta1, beta2, eps, t):
     m_hat = m / (1.0 - beta1 ** t)
     v_hat = v / (1.0 - beta2 ** t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+# --------------------------------------------------------------- glyph renderer
+
+#: Distance outside the atlas canvas (as :data:`npgan.kernels.glyphs._FAR`).
+_GLYPH_FAR = 1.0e3
+
+
+def render_from_sdf(sdf, glyph, cos_t, sin_t, inv_width, offset, scale, ramp, target_r, target_c,
+                    n_passes, out):
+    """Reference for :func:`npgan.kernels.glyphs.render_from_sdf` (same arguments): NumPy, per image."""
+    n, h, w = out.shape
+    cs = (sdf.shape[1] - 1) * 0.5
+    ii, jj = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    for s in range(n):
+        tr, tc = float(target_r), float(target_c)
+        for _ in range(n_passes):
+            dx, dyu = jj - tc, tr - ii
+            gx = (cos_t[s] * dx + sin_t[s] * dyu) * inv_width[s]
+            gy = -sin_t[s] * dx + cos_t[s] * dyu
+            r, c = cs - gy * scale, cs + gx * scale
+            inside = (r >= 0) & (c >= 0) & (r < sdf.shape[1] - 1) & (c < sdf.shape[2] - 1)
+            r0 = np.where(inside, np.floor(r), 0).astype(np.int64)
+            c0 = np.where(inside, np.floor(c), 0).astype(np.int64)
+            fr, fc = r - r0, c - c0
+            f = sdf[glyph[s]].astype(np.float64)
+            d = ((f[r0, c0] * (1 - fc) + f[r0, c0 + 1] * fc) * (1 - fr)
+                 + (f[r0 + 1, c0] * (1 - fc) + f[r0 + 1, c0 + 1] * fc) * fr)
+            d = np.where(inside, d, _GLYPH_FAR)
+            v = np.clip(0.5 + (offset[s] - d) / ramp, 0.0, 1.0)
+            out[s] = v
+            mass = v.sum()
+            if mass > 0:
+                tr += target_r - (v * ii).sum() / mass
+                tc += target_c - (v * jj).sum() / mass
+    return out

@@ -1,6 +1,7 @@
 """Numba kernel that renders synthetic digits from a signed-distance atlas.
 
-Unvalidated: :mod:`npgan.data.synthetic` checks every argument first.
+Unvalidated: :mod:`npgan.data.synthetic` checks every argument first. The slow reference is
+:func:`npgan.kernels.reference.render_from_sdf`.
 
 Each glyph is stored once as a signed distance field (SDF) on a fine grid,
 in output-pixel units (negative inside the glyph). Rendering one sample is
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from npgan.kernels._jit import njit, njit_parallel
+from ._jit import njit, njit_parallel
 
 #: Distance returned outside the atlas canvas: far from any stroke.
 _FAR = 1.0e3
@@ -105,34 +106,4 @@ def render_from_sdf(sdf, glyph, cos_t, sin_t, inv_width, offset, scale, ramp, ta
                 tc += target_c - mc / mass
 
 
-def render_from_sdf_py(sdf, glyph, cos_t, sin_t, inv_width, offset, scale, ramp, target_r, target_c,
-                       n_passes, out):
-    """Slow NumPy reference of :func:`render_from_sdf` (same arguments), for tests."""
-    n, h, w = out.shape
-    cs = (sdf.shape[1] - 1) * 0.5
-    ii, jj = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
-    for s in range(n):
-        tr, tc = float(target_r), float(target_c)
-        for _ in range(n_passes):
-            dx, dyu = jj - tc, tr - ii
-            gx = (cos_t[s] * dx + sin_t[s] * dyu) * inv_width[s]
-            gy = -sin_t[s] * dx + cos_t[s] * dyu
-            r, c = cs - gy * scale, cs + gx * scale
-            inside = (r >= 0) & (c >= 0) & (r < sdf.shape[1] - 1) & (c < sdf.shape[2] - 1)
-            r0 = np.where(inside, np.floor(r), 0).astype(np.int64)
-            c0 = np.where(inside, np.floor(c), 0).astype(np.int64)
-            fr, fc = r - r0, c - c0
-            f = sdf[glyph[s]].astype(np.float64)
-            d = ((f[r0, c0] * (1 - fc) + f[r0, c0 + 1] * fc) * (1 - fr)
-                 + (f[r0 + 1, c0] * (1 - fc) + f[r0 + 1, c0 + 1] * fc) * fr)
-            d = np.where(inside, d, _FAR)
-            v = np.clip(0.5 + (offset[s] - d) / ramp, 0.0, 1.0)
-            out[s] = v
-            mass = v.sum()
-            if mass > 0:
-                tr += target_r - (v * ii).sum() / mass
-                tc += target_c - (v * jj).sum() / mass
-    return out
-
-
-__all__ = ["render_from_sdf", "render_from_sdf_py"]
+__all__ = ["render_from_sdf"]
