@@ -36,12 +36,15 @@ def save_figure(fig, path) -> Path:
     return path
 
 
-def tile(images: np.ndarray, rows: int, cols: int, pad: int = 1) -> np.ndarray:
-    """Arrange (rows*cols, 1, H, W) images into one (rows*(H+pad)-pad, cols*(W+pad)-pad) canvas."""
+def tile(images: np.ndarray, rows: int, cols: int, pad: int = 1, fill: float = 1.0) -> np.ndarray:
+    """Arrange (rows*cols, 1, H, W) images into one (rows*(H+pad)-pad, cols*(W+pad)-pad) canvas.
+
+    ``fill`` is the value of the gaps between images (1.0: as dark as a stroke under ``gray_r``).
+    """
     n, _, h, w = images.shape
     if n != rows * cols:
         raise ValueError(f"`images` holds {n} images, expected rows*cols = {rows * cols}")
-    canvas = np.ones((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
+    canvas = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), fill, dtype=np.float32)
     for i in range(rows):
         for j in range(cols):
             canvas[i * (h + pad): i * (h + pad) + h, j * (w + pad): j * (w + pad) + w] = images[i * cols + j, 0]

@@ -8,6 +8,7 @@ Commands, one module each::
     npgan eval       categorical accuracy, L_I, rotation/width correlations (table + JSON)  (runs.py)
     npgan sample     a grid of random samples                                               (runs.py)
     npgan curves     Figure 1: L_I against updates for several runs (InfoGAN vs GAN)        (runs.py)
+    npgan report     one HTML page: settings, evaluation, figures, latent explorer, animation (report.py)
 
 A command module defines ``add_parser(sub)``, which adds its sub-parser and sets ``func``; a user
 error is a :class:`~npgan.cli._common.CLIError`, printed as one line with exit status 2.
@@ -19,11 +20,11 @@ import argparse
 import sys
 
 from npgan import __version__
-from npgan.cli import recipes, runs, train
+from npgan.cli import recipes, report, runs, train
 from npgan.cli._common import CLIError
 
 #: the command modules, in the order ``npgan --help`` lists them
-COMMANDS = (train, recipes, runs)
+COMMANDS = (train, recipes, runs, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

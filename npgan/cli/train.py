@@ -103,18 +103,21 @@ def _new_settings(args):
     return (*_requested(args, dataset), dataset)
 
 
-def _save_figures(trainer, records, out: Path, seed: int) -> list[Path]:
-    import numpy as np
-    from npgan.figures import plot_li_curves, plot_losses, save_samples, save_traversals
-    model = trainer.nets.config
-    rng = np.random.default_rng(seed)
-    label = "GAN" if model.gan_baseline else "InfoGAN"
-    paths = save_traversals(trainer.nets, out, rng, label=label)
-    paths.append(save_samples(trainer.nets, out / "samples.png", rng))
-    if model.latent.categorical:
-        paths.append(plot_li_curves({label: records}, model.latent.categorical_entropy(), out / "li_curve.png"))
-    paths.append(plot_losses(records, out / "losses.png"))
-    return paths
+def _frames_every(args, out: Path) -> int:
+    """The sample frames' spacing (0: none). A resumed run keeps its own; one without frames stays
+    without unless --samples-every is given."""
+    from npgan.report.frames import DEFAULT_EVERY, frames_every
+    every = args.samples_every
+    if args.resume:
+        try:
+            run_every = frames_every(out)
+        except ValueError as exc:
+            raise CLIError(f"--resume: {exc}") from exc
+        if run_every is not None and every is not None and every != run_every:
+            raise CLIError(f"--resume keeps the run's sample frames every {run_every} updates, "
+                           f"but --samples-every {every} was given")
+        return (run_every or 0) if every is None else every
+    return DEFAULT_EVERY if every is None else every
 
 
 def cmd_train(args) -> int:
@@ -127,6 +130,7 @@ def cmd_train(args) -> int:
         config, seed, updates, dataset, at = _resumed_settings(args, out)
     else:
         config, seed, updates, dataset = _new_settings(args)
+    every = _frames_every(args, out)
     try:
         options = TrainOptions(updates=updates, seed=seed, out_dir=out, checkpoint_every=args.checkpoint_every,
                                progress=not args.no_progress)
@@ -143,20 +147,33 @@ def cmd_train(args) -> int:
     else:
         print(f"npgan train: {dataset} ({images.shape[0]} images), {updates} updates, batch {model.batch_size}, "
               f"seed {seed}, {kind} -> {out}", file=sys.stderr)
+    frames = None
+    if every:
+        from npgan.report.frames import SampleFrames
+        frames = SampleFrames(out, seed, every, start=at if args.resume else 0, progress=not args.no_progress)
     try:
-        trainer, last = train(config, images, options, resume=args.resume, dataset=dataset)
+        _, last = train(config, images, options, resume=args.resume, dataset=dataset, callback=frames)
     except TrainingDiverged as exc:
         print(f"npgan train: error: {exc}", file=sys.stderr)
         return 3
     except TrainingInterrupted as exc:
         print(f"npgan train: {exc}", file=sys.stderr)
         return 130
+    finally:
+        if frames is not None:
+            frames.close()
     records = [json.loads(line) for line in (out / METRICS_NAME).read_text().splitlines() if line.strip()]
     if last is not None:
         print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
               f"L_I {last.li_cat:.3f} / H(c) {model.latent.categorical_entropy():.3f} nats")
+    if frames is not None:
+        from npgan.report.frames import write_progress_gif
+        gif = write_progress_gif(out)
+        if gif is not None:
+            print(f"samples: {out / 'samples'} (every {frames.every} updates), animation: {gif}")
     if not args.no_figures and records:
-        print("figures: " + ", ".join(str(p) for p in _save_figures(trainer, records, out, seed)))
+        from npgan.cli.report import make_report
+        make_report(out, data_dir=args.data_dir, seed=seed)
     return 0
 
 
@@ -186,7 +203,10 @@ def add_parser(sub) -> None:
     t.add_argument("--checkpoint-every", type=positive_int, default=500, help="default 500 updates")
     t.add_argument("--subset", type=positive_int, default=None, help="train on the first N images only")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    t.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
+    t.add_argument("--samples-every", type=nonneg_int, default=None, metavar="N",
+                   help="a sample grid from one fixed latent batch every N updates (default 250; 0: none) "
+                        "into OUT/samples, and OUT/progress.gif at the end")
+    t.add_argument("--no-figures", action="store_true", help="skip the figures and the report at the end")
     p = t.add_argument_group("the paper's hyperparameters (the rest: --set, npgan recipes)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
     p.add_argument("--lr-d", type=positive_float, default=None, help="Adam learning rate of D and Q (2e-4)")
