@@ -32,34 +32,27 @@ def cmd_sample(args) -> int:
 
 def cmd_eval(args) -> int:
     from npgan.data import MNISTDownloadError
-    from npgan.evaluation.run import evaluate_run, format_eval
-    from npgan.figures import plot_class_correlations, plot_mi_matrix
+    from npgan.evaluation.run import format_eval
+    from npgan.report.run_files import evaluate_and_save
     if args.data_dir is not None and (args.dataset or "mnist") != "mnist":
         raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
+    json_path = Path(args.json) if args.json else run_folder(args.checkpoint) / "eval.json"
     try:
-        nets, result = evaluate_run(args.checkpoint, dataset=args.dataset, data_dir=args.data_dir, download=True,
-                                    samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed)
+        nets, result, figures = evaluate_and_save(
+            args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
+            samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed)
     except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
         raise CLIError(str(exc)) from exc
-    json_path = Path(args.json) if args.json else run_folder(args.checkpoint) / "eval.json"
-    figures = []
-    if "factors" in result:
-        rep = result["factors"]
-        rep["figure"] = str(plot_mi_matrix(rep, json_path.parent / "mi_matrix.png"))
-        figures.append(f"  heat map: {rep['figure']}")
-        if rep["class_rho"] is not None:
-            rep["class_figure"] = str(plot_class_correlations(rep, json_path.parent / "class_rho.png"))
-            figures.insert(0, f"  per-class heat map: {rep['class_figure']}")
     print(format_eval(result, nets.config.latent.n_categorical))
-    for line in figures:
-        print(line)
-    json_path.write_text(json.dumps(result, indent=2))
+    for path in figures:
+        print(f"  {'per-class heat map' if path.name == 'class_rho.png' else 'heat map'}: {path}")
     print(f"  written: {json_path}")
     return 0
 
 
 def cmd_curves(args) -> int:
     from npgan.figures import plot_li_curves
+    from npgan.report.run_files import read_metrics
     from npgan.train import TrainingConfig
     runs, h_c = {}, None
     for run in args.runs:
@@ -77,7 +70,7 @@ def cmd_curves(args) -> int:
         label = f"{kind} (seed {meta['seed']})"
         if label in runs:  # two runs of one kind and seed: tell them apart by folder
             label = f"{label} {run}"
-        runs[label] = [json.loads(x) for x in met_path.read_text().splitlines() if x.strip()]
+        runs[label] = read_metrics(run)
         h_c = config.model.latent.categorical_entropy()
     print(plot_li_curves(runs, h_c, args.out))
     return 0

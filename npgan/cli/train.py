@@ -121,8 +121,8 @@ def _frames_every(args, out: Path) -> int:
 
 
 def cmd_train(args) -> int:
+    from npgan.report.run_files import read_metrics
     from npgan.train import TrainingDiverged, TrainingInterrupted, TrainOptions, train
-    from npgan.train.loop import METRICS_NAME
 
     out = Path(args.out)
     _check_folder(args, out)
@@ -162,7 +162,7 @@ def cmd_train(args) -> int:
     finally:
         if frames is not None:
             frames.close()
-    records = [json.loads(line) for line in (out / METRICS_NAME).read_text().splitlines() if line.strip()]
+    records = read_metrics(out)
     if last is not None:
         print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
               f"L_I {last.li_cat:.3f} / H(c) {model.latent.categorical_entropy():.3f} nats")

@@ -110,17 +110,22 @@
     var text = "G's image for " + describe(state.values);
     canvas.setAttribute("aria-label", text);
     caption.textContent = describe(state.values);
+    explainSingles();
     syncControls();
     renderStrip();
   }
 
+  function explainSingles() {
+    /* which one-at-a-time codes the current state holds at their anchors, and why */
+    var set = codes.filter(function (c, j) { return !c.free && state.values[j] !== c.anchor; });
+    var held = codes.filter(function (c) { return !c.free && set.indexOf(c) < 0; });
+    note.textContent = set.length && held.length ? held.map(function (c) { return c.name; }).join(", ") +
+      (held.length > 1 ? " stay at their anchors" : " stays at its anchor") + " while " + set[0].name +
+      " is set: these codes are explored one at a time." : "";
+  }
+
   function set(i, v) {
-    var next = withValue(state.values, i, v);
-    var reset = codes.filter(function (c, j) { return next[j] !== state.values[j] && j !== i; })
-      .map(function (c) { return c.name; });
-    note.textContent = reset.length ? reset.join(", ") + " went back to " + (reset.length > 1 ? "their anchors" : "its anchor") +
-      ": codes after the free ones are explored one at a time." : "";
-    state.values = next;
+    state.values = withValue(state.values, i, v);
     render();
   }
 

@@ -1,0 +1,172 @@
+"""The report in a real browser: headless Chromium loads report.html from disk, the controls move,
+and the image shown is G's output for the codes chosen (pixels read back from the canvas).
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them when
+missing); skipped, with that reason, where they are not installed. Screenshots for a person to
+look at go to ``build/test-artifacts/`` (or ``$NPGAN_TEST_ARTIFACTS``).
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npgan.cli import main
+from npgan.evaluation.probes import generate
+from npgan.train import load_trained
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(os.environ.get("NPGAN_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "build" / "test-artifacts"))
+TINY = ["--updates", "3", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
+        "--samples-every", "1", "--set", "latent.noise_dim=8"]
+# Chromium flags: headless, and no background connections (this machine's network is closed).
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,900")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if missing:
+        pytest.skip(f"headless Chromium is not installed ({', '.join(missing)} missing): install the Debian "
+                    "packages chromium and chromium-driver (.ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)  # never downloads a driver
+    yield driver
+    driver.quit()
+
+
+def _tiny_report(folder: Path, *extra_train, report_args=()) -> Path:
+    assert main(["train", "--out", str(folder), *TINY, *extra_train]) == 0
+    assert main(["eval", str(folder), "--limit", "100", "--samples", "100", "--bases", "4"]) == 0
+    assert main(["report", str(folder), "--noise", "2", *report_args]) == 0
+    return folder / "report.html"
+
+
+@pytest.fixture(scope="module")
+def paper_layout(tmp_path_factory):
+    """c1 ~ Cat(10), c2, c3 continuous: every combination pre-rendered."""
+    return _tiny_report(tmp_path_factory.mktemp("paper") / "run")
+
+
+@pytest.fixture(scope="module")
+def wide_layout(tmp_path_factory):
+    """c1 ~ Cat(10) and 3 continuous codes, a small budget: c1 free, c2 .. c4 one at a time."""
+    return _tiny_report(tmp_path_factory.mktemp("wide") / "run", "--set", "latent.continuous=3",
+                        report_args=("--budget", "500"))
+
+
+def _open(driver, page: Path) -> dict:
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.getElementById('explorer').dataset.ready") != "false")
+    assert driver.execute_script("return document.getElementById('explorer').dataset.ready") == "true"
+    return json.loads(driver.execute_script("return document.getElementById('explorer-data').textContent"))
+
+
+def _errors(driver) -> list:
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def _pixels(driver, selector="#explorer-canvas") -> np.ndarray:
+    """The canvas's red channel (the frames are grey), shape (28, 28)."""
+    data = driver.execute_script(
+        "var c = document.querySelector(arguments[0]);"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);", selector)
+    return np.array(data, dtype=np.int64)[0::4].reshape(28, 28)
+
+
+def _expected(page: Path, data: dict, noise: int, cat, cont) -> np.ndarray:
+    """G's image for these codes, computed here, in the page's pixel convention (dark strokes)."""
+    nets, _ = load_trained(page.parent)
+    z = np.array([data["noise"][noise]], dtype=np.float32)
+    x = generate(nets, z, np.array([cat], dtype=np.int64), np.array([cont], dtype=np.float32))[0, 0]
+    return 255 - np.rint(255.0 * np.clip(x.astype(np.float64), 0, 1)).astype(np.int64)
+
+
+def _assert_shows(driver, page, data, noise, cat, cont, selector="#explorer-canvas"):
+    got, want = _pixels(driver, selector), _expected(page, data, noise, cat, cont)
+    # the report renders in batches of 500, the test one image: BLAS may differ in the last bit
+    assert np.abs(got - want).max() <= 1, f"{selector} does not show G(noise {noise}, c = {cat}, {cont})"
+    return got
+
+
+def _slide(driver, code: int, presses: int):
+    from selenium.webdriver.common.keys import Keys
+    slider = driver.find_element("id", f"code-{code}")
+    key = Keys.ARROW_RIGHT if presses > 0 else Keys.ARROW_LEFT
+    slider.send_keys(*([key] * abs(presses)))  # keyboard, as a person without a mouse would
+
+
+def _screenshot(driver, name: str, width: int = 1280) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(height + 120, 8000))
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 900)
+    return path
+
+
+def test_explorer_shows_gs_image_for_the_chosen_codes(browser, paper_layout):
+    data = _open(browser, paper_layout)
+    assert [c["name"] for c in data["codes"]] == ["c1", "c2", "c3"] and all(c["free"] for c in data["codes"])
+    start = _assert_shows(browser, paper_layout, data, 0, [0], [0.0, 0.0])
+    browser.find_element("css selector", "input[name=code-0][value='3']").find_element("xpath", "..").click()
+    _slide(browser, 1, 3)  # c2: 0 -> 1.5
+    assert browser.find_element("id", "code-1").get_attribute("value") == "1.5"
+    moved = _assert_shows(browser, paper_layout, data, 0, [3], [1.5, 0.0])
+    assert not np.array_equal(start, moved), "the image did not change"
+    assert "c1 = 3, c2 = +1.50, c3 = +0.00" in browser.find_element("id", "explorer-caption").text
+    browser.find_element("id", "explorer-next").click()
+    _assert_shows(browser, paper_layout, data, 1, [3], [1.5, 0.0])
+    # the sweep strip of the code under the pointer: c3 from -2 to 2, the other codes as set
+    from selenium.webdriver import ActionChains
+    ActionChains(browser).move_to_element(browser.find_element("id", "code-2-box")).perform()
+    cells = browser.find_elements("css selector", "#explorer-strip button")
+    assert len(cells) == 9 and "c3" in browser.find_element("id", "explorer-strip-title").text
+    _assert_shows(browser, paper_layout, data, 1, [3], [1.5, -2.0], "#explorer-strip button:first-child canvas")
+    assert _errors(browser) == []
+    shot = _screenshot(browser, "report.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_codes_beyond_the_budget_go_one_at_a_time(browser, wide_layout):
+    data = _open(browser, wide_layout)
+    assert [c["free"] for c in data["codes"]] == [True, False, False, False]
+    browser.find_element("css selector", "input[name=code-0][value='7']").find_element("xpath", "..").click()
+    _slide(browser, 1, 2)  # c2 -> 1.0
+    _assert_shows(browser, wide_layout, data, 0, [7], [1.0, 0.0, 0.0])
+    _slide(browser, 2, -4)  # c3 -> -2.0: c2 goes back to its anchor 0
+    assert browser.find_element("id", "code-1").get_attribute("value") == "0"
+    assert "c2" in browser.find_element("id", "explorer-note").text
+    _assert_shows(browser, wide_layout, data, 0, [7], [0.0, -2.0, 0.0])
+    assert _errors(browser) == []
+
+
+def test_the_page_fits_a_phone_and_is_one_file(browser, paper_layout):
+    browser.set_window_size(390, 844)
+    _open(browser, paper_layout)
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than a 390 px phone screen"
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    assert [r for r in resources if not r.startswith("data:")] == [], "the page loaded something from outside"
+    for img in browser.find_elements("css selector", "img:not(.explorer-sheet)"):
+        assert img.get_attribute("alt"), "an image without alt text"
+    _screenshot(browser, "report_phone.png", width=390)
+    gif = paper_layout.parent / "progress.gif"
+    if gif.exists():
+        shutil.copy(gif, ARTIFACTS / "progress.gif")
+    assert _errors(browser) == []
