@@ -24,7 +24,7 @@ def test_train_writes_checkpoint_metrics_and_figures(run_dir):
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["update"] for x in lines] == [1, 2]
     for name in ("traverse_cat0.png", "traverse_cont0.png", "traverse_cont1.png", "samples.png",
-                 "li_curve.png", "losses.png"):
+                 "li_curve.png", "losses.png", "report.html", "eval.json"):
         assert (run_dir / name).stat().st_size > 1000, name
 
 

@@ -1,0 +1,138 @@
+"""The report without a browser: the explorer's plan and frames, the page's contents, `npgan report`."""
+
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from npgan.cli import main
+from npgan.evaluation.probes import generate
+from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.report.explorer import plan_explorer, render_explorer
+
+TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
+        "--samples-every", "1", "--set", "latent.noise_dim=8"]
+
+
+@pytest.mark.parametrize("latent, free, frames", [
+    (LatentSpec(), ["c1", "c2", "c3"], 10 * 9 * 9 * 8),                  # the paper's layout: everything
+    (LatentSpec(continuous=1), ["c1", "c2"], 10 * 9 * 8),
+    (LatentSpec(continuous=3), ["c1"], 10 * (1 + 3 * 8) * 8),             # beyond two: one at a time
+    (LatentSpec(categorical=(10,) * 4, continuous=4), ["c1"], 10 * (1 + 3 * 9 + 4 * 8) * 8),
+    (LatentSpec(noise_dim=0), ["c1", "c2", "c3"], 10 * 9 * 9),            # no noise: one noise "vector"
+    (LatentSpec(categorical=(), continuous=0), [], 8),
+])
+def test_the_plan_for_every_latent_layout(latent, free, frames):
+    plan = plan_explorer(latent)
+    assert [c.name for c in plan.free] == free
+    assert plan.n_frames == frames
+    idx = plan.value_indices()
+    assert idx.shape == (plan.frames_per_noise, len(plan.codes))
+    assert len({tuple(r) for r in idx}) == idx.shape[0], "a combination is rendered twice"
+    single = [i for i, c in enumerate(plan.codes) if not c.free]
+    anchors = np.array([plan.codes[i].anchor for i in single])
+    assert ((idx[:, single] != anchors).sum(axis=1) <= 1).all(), "two one-at-a-time codes set at once"
+
+
+def test_the_budget_decides_how_many_codes_are_free():
+    lat = LatentSpec(continuous=3)
+    assert [c.free for c in plan_explorer(lat, budget=10**6).codes] == [True] * 4
+    assert [c.free for c in plan_explorer(lat, budget=20_000).codes] == [True, True, False, False]
+    tight = plan_explorer(lat, budget=1)   # nothing fits: every code one at a time, still rendered
+    assert not any(c.free for c in tight.codes) and tight.n_frames == 8 * (1 + 9 + 3 * 8)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"steps": 8}, ValueError, "odd"), ({"steps": 1}, ValueError, "steps"), ({"noise": 0}, ValueError, "noise"),
+    ({"span": -1.0}, ValueError, "span"), ({"budget": 1.5}, TypeError, "budget")])
+def test_bad_plan_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plan_explorer(LatentSpec(), **kwargs)
+    with pytest.raises(TypeError, match="latent"):
+        plan_explorer({"noise_dim": 4})
+
+
+def test_sheet_cells_are_gs_images_in_page_order():
+    lat = LatentSpec(noise_dim=4, categorical=(3,), continuous=3)
+    nets = InfoGANNets(InfoGANConfig(latent=lat, batch_size=8), np.random.default_rng(0))
+    plan = plan_explorer(lat, steps=3, noise=2, budget=100)   # c1, c2 free; c3, c4 one at a time
+    assert [c.free for c in plan.codes] == [True, True, False, False]
+    frames = render_explorer(nets, plan, np.random.default_rng(1))
+    z, cat, cont = plan.latents(frames.noise)
+    want = 255 - np.rint(255 * generate(nets, z, cat, cont)[:, 0].astype(np.float64)).astype(np.int64)
+    per, cols = plan.frames_per_noise, frames.cols
+    for k in (0, 5, per - 1, per, 2 * per - 1):
+        v, i = divmod(k, per)
+        cell = frames.sheets[v][28 * (i // cols): 28 * (i // cols) + 28, 28 * (i % cols): 28 * (i % cols) + 28]
+        assert np.abs(cell.astype(np.int64) - want[k]).max() <= 1, k
+    m = frames.manifest()
+    assert json.loads(json.dumps(m)) == m and np.array_equal(np.array(m["noise"], dtype=np.float32), frames.noise)
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.imgs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.refs += [attrs[k] for k in ("src", "href") if k in attrs]
+        if tag == "img":
+            self.imgs.append(attrs)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    assert main(["eval", str(out), "--limit", "100", "--samples", "100", "--bases", "4"]) == 0
+    return out
+
+
+def test_the_page_is_one_file_with_the_runs_numbers(tiny_run, capsys):
+    assert main(["report", str(tiny_run), "--noise", "2"]) == 0
+    assert "report.html" in capsys.readouterr().out
+    page = (tiny_run / "report.html").read_text()
+    refs = _Refs()
+    refs.feed(page)
+    assert refs.refs and all(r.startswith(("data:", "#")) for r in refs.refs), "a reference outside the file"
+    assert all(img.get("alt") is not None for img in refs.imgs)
+    ev = json.loads((tiny_run / "eval.json").read_text())
+    assert f"{100 * ev['accuracy']:.1f} %" in page and f"{ev['li_cat']:.3f}".replace("-", "\u2212") in page
+    assert "<code>consistency.weight</code>" in page and "2 of 2 at batch 8" in page
+    assert page.count('class="explorer-sheet"') == 2 and "progress" in page and "image/gif" in page
+
+
+def test_a_stale_evaluation_is_done_again(tiny_run, capsys, monkeypatch):
+    import npgan.report.build as build
+    ev_path = tiny_run / "eval.json"
+    ev = json.loads(ev_path.read_text())
+    ev_path.write_text(json.dumps({**ev, "update": 1}))
+    calls = []
+
+    def evaluate(run, **kwargs):  # the real one is tested above; this only records that it ran
+        calls.append(run)
+        ev_path.write_text(json.dumps(ev))
+        return None, ev, []
+    monkeypatch.setattr(build, "evaluate_and_save", evaluate)
+    assert main(["report", str(tiny_run), "--noise", "1", "--steps", "3"]) == 0
+    assert "not of update 2: evaluating again" in capsys.readouterr().err and calls == [tiny_run]
+    assert main(["report", str(tiny_run), "--noise", "1", "--steps", "3"]) == 0
+    assert calls == [tiny_run], "an evaluation of the checkpoint's update was not reused"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "{missing}"], "holds no checkpoint.npz"),
+    (["report", "{run}", "--steps", "4"], "`steps` must be odd"),
+    (["report", "{run}", "--noise", "0"], "expected a positive integer"),
+    (["report", "{run}", "--data-dir", "{missing}"], "--data-dir: no such folder")])
+def test_report_errors_are_one_line(argv, message, tiny_run, tmp_path, capsys):
+    argv = [a.format(run=tiny_run, missing=tmp_path / "nothing") for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:   # argparse's own errors
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and "Traceback" not in "".join(err)
