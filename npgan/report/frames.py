@@ -154,7 +154,7 @@ class SampleFrames:
     def _show(self, text: str) -> None:
         if self._status is None:  # created at the first frame, so it sits under the loop's bar
             from tqdm.auto import tqdm
-            self._status = tqdm(total=0, position=1, bar_format="{desc}", leave=False)
+            self._status = tqdm(total=0, position=1, bar_format="{desc}", leave=True)
         self._status.set_description_str(text)
 
     def close(self) -> None:
