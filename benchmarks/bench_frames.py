@@ -11,6 +11,7 @@ checkpoints are bit-identical (the frames draw nothing from the trainer's genera
 Usage::
 
     nice -n 10 python benchmarks/bench_frames.py --updates 300 --every 25
+    nice -n 10 python benchmarks/bench_frames.py --updates 200 --every 20 --keep runs/bench_frames
 """
 
 from __future__ import annotations
@@ -62,13 +63,15 @@ def main() -> None:
     p.add_argument("--updates", type=int, default=300)
     p.add_argument("--every", type=int, default=25, help="frame spacing of the run with frames")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep", default=None, metavar="DIR", help="keep the two run folders in DIR/on and DIR/off")
     p.add_argument("--worker", nargs=2, metavar=("OUT", "EVERY"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         print(json.dumps(worker(Path(args.worker[0]), args.updates, int(args.worker[1]), args.seed)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {"with frames": (Path(tmp) / "on", args.every), "without": (Path(tmp) / "off", 0)}
+        base = Path(args.keep) if args.keep else Path(tmp)
+        runs = {"with frames": (base / "on", args.every), "without": (base / "off", 0)}
         procs = {name: subprocess.Popen([sys.executable, __file__, "--updates", str(args.updates), "--seed",
                                          str(args.seed), "--worker", str(out), str(every)], stdout=subprocess.PIPE,
                                         text=True) for name, (out, every) in runs.items()}

@@ -117,7 +117,7 @@ def _eval_rows(ev: dict) -> list:
     if fac:
         rows.append(("MIG", (f"{_num(fac['mig'])} over all factors, {_num(fac['mig_style'])} over "
                              f"{' and '.join(fac['style_factors'])} (MIG is between 0 and 1)", False)))
-        rows.append(("NMI(c1, digit)", (_num(fac["nmi"]), True)))
+        rows.append(("NMI(c1, digit)", (_num(fac["nmi"]), False)))
     return rows
 
 
