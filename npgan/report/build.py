@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_int
+from npgan.kernels.threads import use_threads
 from npgan.report.explorer import DEFAULT_BUDGET, DEFAULT_NOISE, DEFAULT_STEPS, ExplorerPlan, plan_explorer, \
     render_explorer
 from npgan.report.frames import GIF_NAME, frames_every, list_frames, write_progress_gif
@@ -81,12 +82,18 @@ def build_report(run_dir, *, data_dir=None, seed: int = 0, steps: int = DEFAULT_
         No checkpoint in ``run_dir``.
     ValueError
         Not a training checkpoint, or a bad explorer setting.
+
+    G and the evaluation run on npgan's thread pool (:func:`npgan.kernels.threads.use_threads`),
+    as in training.
     """
-    from npgan.train import load_trained
-    log = log or (lambda line: None)
     seed = check_int(seed, "seed", minimum=0)
+    with use_threads():
+        return _build(Path(run_dir), data_dir, seed, steps, noise, budget, log or (lambda line: None))
+
+
+def _build(run_dir: Path, data_dir, seed: int, steps: int, noise: int, budget: int, log) -> ReportResult:
+    from npgan.train import load_trained
     t_start = time.perf_counter()
-    run_dir = Path(run_dir)
     nets, meta = load_trained(run_dir)
     plan = plan_explorer(nets.config.latent, steps=steps, noise=noise, budget=budget)
     evaluation, eval_seconds = _load_eval(run_dir, meta["update"], data_dir, log)
