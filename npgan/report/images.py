@@ -38,7 +38,8 @@ def png_bytes(grey: np.ndarray) -> bytes:
     if grey.dtype != np.uint8 or grey.ndim != 2:
         raise ValueError(f"`grey` must be a 2-D uint8 array, got {grey.dtype} of shape {grey.shape}")
     buf = io.BytesIO()
-    Image.fromarray(grey).save(buf, format="PNG", optimize=True)
+    # zlib's default level: 2 % larger than `optimize=True` on the explorer's sheets, 10 times faster
+    Image.fromarray(grey).save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 

@@ -228,8 +228,8 @@ the pointer (or with the keyboard focus) swept over its values; click a cell to 
 def _progress_section(c: ReportContent) -> str:
     if c.gif is None:
         return ('<section id="progress" aria-labelledby="prog-h"><h2 id="prog-h">Samples during training</h2>'
-                "<p>No sample frames: the run was trained with <code>--samples-every 0</code> or by an older "
-                "npgan.</p></section>")
+                "<p>No sample frames in <code>samples/</code>: <code>npgan train</code> draws one every "
+                "<code>--samples-every</code> updates (250 by default; 0 turns them off).</p></section>")
     first, last = c.frames[0], c.frames[-1]
     alt = (f"Animation of {len(c.frames)} sample grids from one fixed latent batch, from update {first:,} to "
            f"{last:,}; one row per category of c1")
