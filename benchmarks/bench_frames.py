@@ -35,16 +35,15 @@ def worker(out: Path, updates: int, every: int, seed: int) -> dict:
     images, _ = load_dataset("synthetic", split="train")
     options = TrainOptions(updates=updates, seed=seed, out_dir=out, checkpoint_every=10**9, progress=False)
     spent = [0.0, 0]
-    callback = None
-    if every:
-        frames = SampleFrames(out, seed, every)
+    frames = SampleFrames(out, seed, every) if every else None
 
-        def callback(update, stats, trainer):
-            t0 = time.perf_counter()
-            frames(update, stats, trainer)
-            if update % every == 0:
-                spent[0] += time.perf_counter() - t0
-                spent[1] += 1
+    def timed(update, stats, trainer):
+        t0 = time.perf_counter()
+        frames(update, stats, trainer)
+        if update % every == 0:
+            spent[0] += time.perf_counter() - t0
+            spent[1] += 1
+    callback = timed if every else None
     t0 = time.perf_counter()
     train(resolve("npgan", "synthetic"), images, options, dataset="synthetic", callback=callback)
     wall = time.perf_counter() - t0
@@ -85,8 +84,9 @@ def main() -> None:
         print(f"{name:>12} {r['wall_s']:8.1f} {r['wall_s'] / args.updates:9.3f} {r['median_update_s']:16.3f} "
               f"{r['frames']:7d} {per_frame:8.3f}")
     per_frame = on["frame_s"] / max(on["frames"], 1)
-    print(f"wall-time overhead with a frame every {args.every} updates: {100 * (on['wall_s'] / off['wall_s'] - 1):+.2f} %"
-          f" (the frames' own time: {100 * on['frame_s'] / on['wall_s']:.2f} % of the run)")
+    print(f"wall-time overhead with a frame every {args.every} updates: "
+          f"{100 * (on['wall_s'] / off['wall_s'] - 1):+.2f} % "
+          f"(the frames' own time: {100 * on['frame_s'] / on['wall_s']:.2f} % of the run)")
     print(f"at the default spacing (250 updates): {100 * per_frame / (250 * off['median_update_s']):.3f} % "
           "(one frame's time over 250 median update times)")
     print(f"final checkpoints bit-identical: {identical}")

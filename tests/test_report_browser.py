@@ -19,7 +19,8 @@ from npgan.evaluation.probes import generate
 from npgan.train import load_trained
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ARTIFACTS = Path(os.environ.get("NPGAN_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "build" / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("NPGAN_TEST_ARTIFACTS",
+                                Path(__file__).resolve().parents[1] / "build" / "test-artifacts"))
 TINY = ["--updates", "3", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
         "--samples-every", "1", "--set", "latent.noise_dim=8"]
 # Chromium flags: headless, and no background connections (this machine's network is closed).

@@ -9,8 +9,8 @@ from pathlib import Path
 from npgan.cli._common import CLIError, int_at_least, nonneg_int, positive_int, run_folder
 
 
-def make_report(run, *, data_dir=None, seed: int = 0, steps: int | None = None, noise: int | None = None,
-                budget: int | None = None) -> None:
+def make_report(run, *, data_dir=None, seed: int | None = None, steps: int | None = None,
+                noise: int | None = None, budget: int | None = None) -> None:
     """Build the report of ``run`` (a run folder or checkpoint), printing progress to stderr; shared
     by ``npgan report`` and the end of ``npgan train``."""
     from npgan.data import MNISTDownloadError
@@ -48,7 +48,8 @@ def add_parser(sub) -> None:
                                    "animation.")
     r.add_argument("run", help="run folder (or its checkpoint.npz)")
     r.add_argument("--data-dir", default=None, help="MNIST folder, for evaluating an MNIST run")
-    r.add_argument("--seed", type=nonneg_int, default=0, help="seed of the explorer's noise vectors and the figures")
+    r.add_argument("--seed", type=nonneg_int, default=None,
+                   help="seed of the explorer's noise vectors and the figures (default: the run's)")
     r.add_argument("--steps", type=int_at_least(3, "odd, at least 3"), default=None,
                    help="values of each continuous code in [-2, 2] (odd; default 9)")
     r.add_argument("--noise", type=positive_int, default=None, help="noise vectors to step through (default 8)")

@@ -173,7 +173,7 @@ def cmd_train(args) -> int:
             print(f"samples: {out / 'samples'} (every {frames.every} updates), animation: {gif}")
     if not args.no_figures and records:
         from npgan.cli.report import make_report
-        make_report(out, data_dir=args.data_dir, seed=seed)
+        make_report(out, data_dir=args.data_dir)
     return 0
 
 

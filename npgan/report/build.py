@@ -59,8 +59,8 @@ def _load_eval(run_dir: Path, update: int, data_dir, log) -> tuple[dict, float]:
     return result, time.perf_counter() - t0
 
 
-def build_report(run_dir, *, data_dir=None, seed: int = 0, steps: int = DEFAULT_STEPS, noise: int = DEFAULT_NOISE,
-                 budget: int = DEFAULT_BUDGET, log=None) -> ReportResult:
+def build_report(run_dir, *, data_dir=None, seed: int | None = None, steps: int = DEFAULT_STEPS,
+                 noise: int = DEFAULT_NOISE, budget: int = DEFAULT_BUDGET, log=None) -> ReportResult:
     """Write ``run_dir/report.html`` (see the module docstring) and return a :class:`ReportResult`.
 
     Parameters
@@ -69,8 +69,9 @@ def build_report(run_dir, *, data_dir=None, seed: int = 0, steps: int = DEFAULT_
         A run folder (``checkpoint.npz``, ``metrics.jsonl``, ``config.json``).
     data_dir : str or Path, optional
         Where MNIST is, for the evaluation of an MNIST run (else ``$NPGAN_DATA`` ...).
-    seed : int
-        Seed of the explorer's noise vectors and of the figures' latents.
+    seed : int, optional
+        Seed of the explorer's noise vectors and of the figures' latents (default: the run's seed,
+        as ``npgan train`` uses at the end of a run).
     steps, noise, budget :
         The explorer's plan (:func:`npgan.report.explorer.plan_explorer`).
     log : callable, optional
@@ -86,15 +87,17 @@ def build_report(run_dir, *, data_dir=None, seed: int = 0, steps: int = DEFAULT_
     G and the evaluation run on npgan's thread pool (:func:`npgan.kernels.threads.use_threads`),
     as in training.
     """
-    seed = check_int(seed, "seed", minimum=0)
+    if seed is not None:
+        seed = check_int(seed, "seed", minimum=0)
     with use_threads():
         return _build(Path(run_dir), data_dir, seed, steps, noise, budget, log or (lambda line: None))
 
 
-def _build(run_dir: Path, data_dir, seed: int, steps: int, noise: int, budget: int, log) -> ReportResult:
+def _build(run_dir: Path, data_dir, seed: int | None, steps: int, noise: int, budget: int, log) -> ReportResult:
     from npgan.train import load_trained
     t_start = time.perf_counter()
     nets, meta = load_trained(run_dir)
+    seed = int(meta["seed"]) if seed is None else seed
     plan = plan_explorer(nets.config.latent, steps=steps, noise=noise, budget=budget)
     evaluation, eval_seconds = _load_eval(run_dir, meta["update"], data_dir, log)
     records = read_metrics(run_dir)

@@ -91,8 +91,9 @@ def _run_section(c: ReportContent) -> str:
     if c.records:
         secs = [r["seconds"] for r in c.records if "seconds" in r]
         if secs:
-            rows.append(("training time", (f"{_minutes(sum(secs))} (sum of the {len(secs):,} update times in "
-                                           f"metrics.jsonl; median {statistics.median(secs):.3f} s per update)", False)))
+            text = (f"{_minutes(sum(secs))} (sum of the {len(secs):,} update times in metrics.jsonl; "
+                    f"median {statistics.median(secs):.3f} s per update)")
+            rows.append(("training time", (text, False)))
         tail = c.records[-50:]
         mean = {k: sum(r[k] for r in tail) / len(tail) for k in ("d_loss", "g_loss", "li_cat")}
         rows.append(("last 50 updates", (f"D loss {_num(mean['d_loss'])}, G loss {_num(mean['g_loss'])}, "
