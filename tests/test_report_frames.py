@@ -135,3 +135,16 @@ def test_cli_frames_resume_and_spacing(tmp_path, capsys):
     assert err.count("\n") == 0 and "every 2 updates" in err and "--samples-every 3" in err
     assert main(["train", "--out", str(tmp_path / "none"), "--updates", "2", "--samples-every", "0", *TINY]) == 0
     assert not (tmp_path / "none" / "samples").exists() and not (tmp_path / "none" / "progress.gif").exists()
+
+
+def test_the_status_line_names_the_latest_frame(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from npgan.models import InfoGANNets
+    trainer = SimpleNamespace(nets=InfoGANNets(InfoGANConfig(latent=LATENT, batch_size=8), np.random.default_rng(0)))
+    frames = SampleFrames(tmp_path, seed=1, every=3, progress=True)
+    for update in (1, 2, 3):
+        frames(update, None, trainer)
+    frames.close()
+    assert frames.latest == tmp_path / "samples" / "update_00003.png"
+    assert f"latest samples: {frames.latest} (update 3)" in capsys.readouterr().err
