@@ -100,11 +100,21 @@ def find_mnist_files(data_dir=None) -> tuple[Path, dict[str, Path], list[str]]:
         File stem (e.g. ``"train-images-idx3-ubyte"``) -> path found.
     missing : list of str
         Stems not found.
+
+    Raises
+    ------
+    ValueError
+        If a file's name is taken by a directory (or another non-file).
     """
     folder = default_data_dir(data_dir)
     found, missing = {}, []
     for stem in _ALL_STEMS:
-        hit = next((p for p in _candidates(folder, stem) if p.is_file()), None)
+        candidates = _candidates(folder, stem)
+        blocked = [p for p in candidates if p.exists() and not p.is_file()]
+        if blocked:  # never "missing" (which would start a download into it)
+            raise ValueError(f"{blocked[0]} is a directory (or another non-file), not the MNIST file "
+                             f"{stem}: move it away")
+        hit = next((p for p in candidates if p.is_file()), None)
         if hit is None:
             missing.append(stem)
         else:
