@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .checked import describe_module, is_checked, verify_finite
 from .module import Module
 
 
@@ -15,6 +16,12 @@ class Sequential(Module):
     ``backward`` runs the children's backward passes in reverse order. Each child keeps
     its own one-slot cache (see :class:`~npgan.nn.Module`), so the two-batch and shared-trunk
     recipes apply to a ``Sequential`` as to any module.
+
+    In checked mode (:func:`npgan.nn.checked.checked_mode`) the forward pass checks the input of
+    each child and its own output, the backward pass the upstream gradient of each child and the
+    input gradient it returns, and a NaN or an infinity raises
+    :class:`~npgan.nn.checked.NonFiniteError` naming the child that received it and the one that
+    produced it. The layers' own files hold no such checks.
 
     Parameters
     ----------
@@ -48,6 +55,8 @@ class Sequential(Module):
         return iter(list(self._children.values()))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if is_checked():
+            return self._forward_checked(x)
         for layer in self._children.values():
             x = layer(x)
         return x
@@ -55,12 +64,33 @@ class Sequential(Module):
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Backpropagate through the children in reverse order."""
         layers = list(self._children.values())
+        checked = is_checked()
         for i in range(len(layers) - 1, -1, -1):
+            if checked:
+                verify_finite(dy, lambda: self._where(layers, i, "the upstream gradient of", +1))
             if i == 0 and not need_dx:
                 dy = layers[0].backward(dy, need_dx=False)
             else:
                 dy = layers[i].backward(dy)
+        if checked and need_dx and layers:
+            verify_finite(dy, lambda: f"the input gradient returned by {describe_module(layers[0])}")
         return dy if need_dx else None
+
+    def _forward_checked(self, x: np.ndarray) -> np.ndarray:
+        layers = list(self._children.values())
+        for i, layer in enumerate(layers):
+            verify_finite(x, lambda: self._where(layers, i, "the forward input of", -1))
+            x = layer(x)
+        if layers:
+            verify_finite(x, lambda: f"the forward output of {describe_module(layers[-1])}")
+        return x
+
+    def _where(self, layers: list[Module], i: int, what: str, step: int) -> str:
+        """Which array failed: child ``i``'s input (or upstream gradient), and who produced it."""
+        j = i + step
+        source = (f"produced by {describe_module(layers[j])}" if 0 <= j < len(layers)
+                  else f"given to {describe_module(self)} by its caller")
+        return f"{what} {describe_module(layers[i])}, {source}"
 
     @property
     def has_pending_forward(self) -> bool:

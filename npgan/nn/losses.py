@@ -3,6 +3,10 @@
 Each loss returns its value as a Python ``float`` and the gradient with respect to
 its differentiable input(s) as arrays of the input dtype (float32 stays float32).
 The gradients are those of the returned (averaged) value, ready for ``backward``.
+
+In checked mode (:func:`npgan.nn.checked.checked_mode`, which the trainer enables) every loss
+checks its array inputs and raises :class:`~npgan.nn.checked.NonFiniteError`, naming the loss and
+the argument, on a NaN or an infinity; outside it, NaN in gives NaN out.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numbers
 import numpy as np
 
 from .._checks import check_float_array
+from .checked import verify_finite
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -32,10 +37,18 @@ def _nonempty(x: np.ndarray, name: str, loss: str) -> None:
         raise ValueError(f"{loss}: `{name}` must not be empty, got shape {x.shape}")
 
 
+def _finite(loss: str, **arrays) -> None:
+    """In checked mode, each array must be finite (the message names the loss and the argument)."""
+    for name, x in arrays.items():
+        verify_finite(x, lambda: f"`{name}` given to {loss}")
+
+
 def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
     """Binary cross-entropy of ``sigmoid(logits)`` against ``targets``, mean over all elements.
 
-    Computed as ``max(x, 0) - x t + log1p(exp(-|x|))``, which never overflows.
+    Computed as ``max(x, 0) - x t + log1p(exp(-|x|))``, which never overflows; an infinite logit
+    gets its limit (0 where the sigmoid saturates at the target, inf where it saturates at the other
+    side) rather than the ``inf - inf`` NaN of the formula.
 
     Parameters
     ----------
@@ -63,10 +76,13 @@ def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
             raise ValueError(f"bce_with_logits: `targets` must be in [0, 1], got values in "
                              f"[{targets.min()}, {targets.max()}]")
         t = targets.astype(logits.dtype, copy=False)
+    _finite("bce_with_logits", logits=logits, targets=targets)
     x = logits
     n = float(x.size)
     e = np.exp(-np.abs(x))                  # in (0, 1]: no overflow
-    loss = np.maximum(x, 0) - x * t + np.log1p(e)
+    with np.errstate(invalid="ignore"):
+        loss = np.maximum(x, 0) - x * t + np.log1p(e)
+    _infinite_logits(x, t, loss)
     value = float(loss.sum(dtype=np.float64) / n)
     # sigmoid(x) from the same e: 1/(1+e) for x >= 0, e/(1+e) for x < 0.
     sig = np.where(x >= 0, 1, e)
@@ -74,6 +90,15 @@ def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
     sig -= t
     sig *= 1.0 / n
     return value, sig
+
+
+def _infinite_logits(x: np.ndarray, t, loss: np.ndarray) -> None:
+    """The per-element BCE at infinite logits, in place: (1 - t) max(x, 0) + t max(-x, 0) with 0 inf = 0."""
+    inf = np.isinf(x)
+    if not inf.any():
+        return
+    tt = np.broadcast_to(np.asarray(t, dtype=x.dtype), x.shape)[inf]
+    loss[inf] = np.where(x[inf] > 0, np.where(tt < 1, np.inf, 0.0), np.where(tt > 0, np.inf, 0.0))
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -99,6 +124,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     n, k = logits.shape
     if not isinstance(labels, np.ndarray):
         raise TypeError(f"{name}: `labels` must be a numpy.ndarray, got {type(labels).__name__}")
+    _finite(name, logits=logits, labels=labels)
     z = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(z)
     s = p.sum(axis=1, keepdims=True)
@@ -159,6 +185,7 @@ def gaussian_nll(x: np.ndarray, mean: np.ndarray, log_std: np.ndarray | None = N
     check_float_array(mean, "mean")
     _same_shape(x, mean, "x", "mean", name)
     _same_dtype(x, mean, "x", "mean", name)
+    _finite(name, x=x, mean=mean)
     n = float(x.shape[0])
     diff = x - mean
     const = _HALF_LOG_2PI * x.size
@@ -169,6 +196,7 @@ def gaussian_nll(x: np.ndarray, mean: np.ndarray, log_std: np.ndarray | None = N
     check_float_array(log_std, "log_std")
     _same_shape(x, log_std, "x", "log_std", name)
     _same_dtype(x, log_std, "x", "log_std", name)
+    _finite(name, log_std=log_std)
     inv_std = np.exp(-log_std)
     z = diff * inv_std                      # standardised residual
     zz = np.square(z)
@@ -198,6 +226,7 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     _nonempty(pred, "pred", "mse")
     check_float_array(target, "target")
     _same_shape(pred, target, "pred", "target", "mse")
+    _finite("mse", pred=pred, target=target)
     diff = pred - target.astype(pred.dtype, copy=False)
     n = float(pred.size)
     value = float(np.square(diff).sum(dtype=np.float64) / n)
