@@ -11,17 +11,21 @@ Commands, one module each::
     npgan report     one HTML page: settings, evaluation, figures, latent explorer, animation (report.py)
 
 A command module defines ``add_parser(sub)``, which adds its sub-parser and sets ``func``; a user
-error is a :class:`~npgan.cli._common.CLIError`, printed as one line with exit status 2.
+error is a :class:`~npgan.cli._common.CLIError`, printed as one line with exit status 2. So is an
+``OSError`` (a folder that cannot be written, a full disk) and a ``MemoryError``; Ctrl-C outside
+training prints one line and exits with 130. Notes of the library (logger ``npgan``: a torn metrics
+line dropped, a stale lock taken over) are printed as ``npgan COMMAND: note: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from npgan import __version__
 from npgan.cli import recipes, report, runs, train
-from npgan.cli._common import CLIError
+from npgan.cli._common import CLIError, os_error_message
 
 #: the command modules, in the order ``npgan --help`` lists them
 COMMANDS = (train, recipes, runs, report)
@@ -46,11 +50,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    notes = logging.StreamHandler(sys.stderr)
+    notes.setFormatter(logging.Formatter(f"npgan {args.command}: %(message)s"))
+    logger = logging.getLogger("npgan")
+    logger.addHandler(notes)
+    logger.propagate = False
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:
-        print(f"npgan {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(args.command, str(exc))
+    except OSError as exc:
+        return _error(args.command, os_error_message(exc))
+    except MemoryError as exc:
+        return _error(args.command, str(exc) or "out of memory")
+    except KeyboardInterrupt:
+        print(f"npgan {args.command}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        logger.removeHandler(notes)
+        logger.propagate = True
+
+
+def _error(command: str, message: str) -> int:
+    print(f"npgan {command}: error: {message}", file=sys.stderr)
+    return 2
 
 
 __all__ = ["CLIError", "build_parser", "main"]

@@ -1,17 +1,36 @@
-"""What the command modules share: the one-line user error, argument types, loading data and runs."""
+"""What the command modules share: the one-line user error, argument types, loading data and runs.
+
+The size options have documented maxima (their ``--help`` states them), so that no option can ask
+for more memory than a laptop has: :data:`MAX_UPDATES`, :data:`MAX_SUBSET`, :data:`MAX_SAMPLES`,
+:data:`MAX_EVAL_SAMPLES`, :data:`MAX_BASES`, :data:`MAX_TEST_IMAGES`, and the model's own
+(``npgan.models.infogan.MAX_BATCH_SIZE`` and the latent sizes of ``npgan.models.latent``).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+#: --updates and --checkpoint-every
+MAX_UPDATES = 10_000_000
+#: --subset: the largest training split (MNIST's and the synthetic digits')
+MAX_SUBSET = 60_000
+#: sample --n (a 100 x 100 grid)
+MAX_SAMPLES = 10_000
+#: eval --samples (the samples of the L_I estimate are held at once: 313 MB at the maximum)
+MAX_EVAL_SAMPLES = 100_000
+#: eval --bases (11 images per base and code are held at once)
+MAX_BASES = 4096
+#: eval --limit: the test split's size
+MAX_TEST_IMAGES = 10_000
+
 
 class CLIError(Exception):
     """A user error reported as one line, exit status 2."""
 
 
-def int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``, with a message naming what was expected."""
+def int_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse type: an integer in [``minimum``, ``maximum``], with a message naming what was expected."""
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -19,12 +38,25 @@ def int_at_least(minimum: int, what: str):
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
         if v < minimum:
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {v}")
+        if maximum is not None and v > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {v}")
         return v
     return parse
 
 
 positive_int = int_at_least(1, "positive")
 nonneg_int = int_at_least(0, "non-negative")
+
+
+def positive_int_max(maximum: int):
+    """An argparse type: a positive integer <= ``maximum``."""
+    return int_at_least(1, "positive", maximum)
+
+
+def os_error_message(exc: OSError) -> str:
+    """An OSError as one line: the file (if known) and the reason, without the errno prefix."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def positive_float(text: str) -> float:
@@ -63,8 +95,20 @@ def load_run(path):
     from npgan.train import load_trained
     try:
         return load_trained(path)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
         raise CLIError(str(exc)) from exc
+
+
+def read_run_metrics(folder) -> list[dict]:
+    """The metrics records of a run folder (a torn last line is dropped with a note)."""
+    from npgan.train import MetricsError, read_metrics
+    path = Path(folder) / "metrics.jsonl"
+    try:
+        return read_metrics(path).records
+    except FileNotFoundError:
+        raise CLIError(f"{folder} is not a training run folder (no metrics.jsonl)") from None
+    except MetricsError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def run_folder(checkpoint) -> Path:

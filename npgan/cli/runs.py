@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from npgan.cli._common import CLIError, int_at_least, load_run, nonneg_int, positive_float, positive_int, run_folder
+from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, int_at_least,
+                               load_run, nonneg_int, positive_float, positive_int_max, read_run_metrics, run_folder)
 from npgan.recipes import DATASETS
 
 
@@ -52,7 +53,6 @@ def cmd_eval(args) -> int:
 
 def cmd_curves(args) -> int:
     from npgan.figures import plot_li_curves
-    from npgan.report.run_files import read_metrics
     from npgan.train import TrainingConfig
     runs, h_c = {}, None
     for run in args.runs:
@@ -60,17 +60,18 @@ def cmd_curves(args) -> int:
         cfg_path, met_path = run / "config.json", run / "metrics.jsonl"
         if not cfg_path.exists() or not met_path.exists():
             raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
-        meta = json.loads(cfg_path.read_text())
         try:
+            meta = json.loads(cfg_path.read_text())
             config = TrainingConfig.from_dict(meta["config"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CLIError(f"{cfg_path}: {exc}") from exc
+            seed = int(meta["seed"])
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
+            raise CLIError(f"{cfg_path} is not a readable run config ({type(exc).__name__}: {exc})") from None
         kind = "GAN" if config.model.gan_baseline else (
             "InfoGAN + consistency" if config.terms["consistency"].ever_on else "InfoGAN")
-        label = f"{kind} (seed {meta['seed']})"
+        label = f"{kind} (seed {seed})"
         if label in runs:  # two runs of one kind and seed: tell them apart by folder
             label = f"{label} {run}"
-        runs[label] = read_metrics(run)
+        runs[label] = read_run_metrics(run)
         h_c = config.model.latent.categorical_entropy()
     print(plot_li_curves(runs, h_c, args.out))
     return 0
@@ -88,10 +89,12 @@ def add_parser(sub) -> None:
     e.add_argument("checkpoint", help="checkpoint file or run folder")
     e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the checkpoint's")
     e.add_argument("--data-dir", default=None)
-    e.add_argument("--samples", type=positive_int, default=10000, help="samples for the L_I estimate")
-    e.add_argument("--bases", type=int_at_least(2, "at least 2"), default=64,
-                   help="base latents per continuous sweep")
-    e.add_argument("--limit", type=positive_int, default=None, help="use only the first N test images")
+    e.add_argument("--samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
+                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,})")
+    e.add_argument("--bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
+                   help=f"base latents per continuous sweep (at most {MAX_BASES})")
+    e.add_argument("--limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
+                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,})")
     e.add_argument("--json", default=None, help="output JSON (default: eval.json beside the checkpoint)")
     e.add_argument("--seed", type=nonneg_int, default=0)
     e.set_defaults(func=cmd_eval)
@@ -99,7 +102,8 @@ def add_parser(sub) -> None:
     s = sub.add_parser("sample", help="a grid of random samples")
     s.add_argument("checkpoint", help="checkpoint file or run folder")
     s.add_argument("--out", default="samples.png")
-    s.add_argument("--n", type=positive_int, default=100)
+    s.add_argument("--n", type=positive_int_max(MAX_SAMPLES), default=100,
+                   help=f"number of samples (default 100, at most {MAX_SAMPLES:,})")
     s.add_argument("--seed", type=nonneg_int, default=0)
     s.set_defaults(func=cmd_sample)
 

@@ -7,22 +7,24 @@ import sys
 from pathlib import Path
 
 from npgan.cli import _common
-from npgan.cli._common import CLIError, nonneg_int, positive_float, positive_int, setting
+from npgan.cli._common import (MAX_SUBSET, MAX_UPDATES, CLIError, nonneg_int, os_error_message, positive_float,
+                               positive_int_max, setting)
+from npgan.models.infogan import MAX_BATCH_SIZE
 from npgan.recipes import DATASETS, RECIPES
 
 #: flags that change a run's settings (refused with --resume where they differ from the run's)
 _SETTING_FLAGS = ("config", "recipe", "sets", "batch_size", "lr_d", "lr_g", "gan_baseline", "seed")
 
 
-def _read_run_config(path: Path) -> dict:
+def _read_run_config(path: Path, flag: str = "--config") -> dict:
     try:
         meta = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CLIError(f"--config: no such file: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise CLIError(f"--config: {path} is not a readable JSON file: {exc}") from None
+        raise CLIError(f"{flag}: no such file: {path}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise CLIError(f"{flag}: {path} is not a readable JSON file: {exc}") from None
     if not isinstance(meta, dict) or "config" not in meta:
-        raise CLIError(f"--config: {path} is not a run's config.json (no 'config' entry)")
+        raise CLIError(f"{flag}: {path} is not a run's config.json (no 'config' entry)")
     return meta
 
 
@@ -57,39 +59,55 @@ def _settings_differ(run, requested) -> list[str]:
 
 
 def _check_folder(args, out: Path) -> None:
-    from npgan.train.loop import CHECKPOINT_NAME
+    from npgan.train.run_folder import RunFolderError, check_folder
     if args.resume and args.overwrite:
         raise CLIError("--resume continues the run in --out and --overwrite starts it again: give one of them")
-    if args.resume and not (out / CHECKPOINT_NAME).exists():
-        raise CLIError(f"--resume: no checkpoint at {out / CHECKPOINT_NAME}")
-    if not args.resume and (out / CHECKPOINT_NAME).exists() and not args.overwrite:
-        raise CLIError(f"{out} already holds a run; use --resume to continue it, --overwrite to start "
-                       "again, or another --out")
     if args.config is not None and args.recipe is not None:
         raise CLIError("--config holds a run's full settings; give --config or --recipe, not both")
+    try:
+        check_folder(out, resume=args.resume, overwrite=args.overwrite)
+    except RunFolderError as exc:
+        raise CLIError(f"--resume: {exc}" if args.resume else str(exc)) from None
+
+
+def _run_meta(out: Path) -> dict:
+    """The run's config.json (updates and number of images), if readable; the checkpoint is the truth."""
+    try:
+        meta = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _resumed_settings(args, out: Path):
-    """The run's own settings (the truth on resume): (config, seed, updates, dataset, update)."""
-    from npgan.train import TrainingConfig, load_checkpoint
-    from npgan.train.loop import CHECKPOINT_NAME
+    """The run's own settings (the truth on resume): (config, seed, updates, dataset, update, subset)."""
+    from npgan.train import CheckpointError, read_checkpoint_meta
+    from npgan.train.state_check import check_meta
+    path = out / "checkpoint.npz"
     try:
-        state = load_checkpoint(out / CHECKPOINT_NAME)
-        run_config = TrainingConfig.from_dict(state["config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CLIError(f"--resume: {exc}") from exc
-    dataset = state["dataset"]
+        state = read_checkpoint_meta(path)
+        run_config = check_meta(state, path)
+    except CheckpointError as exc:
+        raise CLIError(f"--resume: {exc}") from None
+    dataset, seed, at = state["dataset"], state["seed"], state["update"]
     if args.dataset is not None and args.dataset != dataset:
         raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, not {args.dataset!r}")
+    meta = _run_meta(out)
+    diff = []
     if any(getattr(args, f) not in (None, False, []) for f in _SETTING_FLAGS):
         requested, _, _ = _requested(args, dataset)
         diff = _settings_differ(run_config, requested)
-        if args.seed is not None and args.seed != state["seed"]:
-            diff.insert(0, f"seed: run {state['seed']}, given {args.seed}")
-        if diff:
-            raise CLIError("--resume keeps the run's own settings, and these differ from the ones given: "
-                           + "; ".join(diff))
-    return run_config, state["seed"], args.updates or 5000, dataset, state["update"]
+        if args.seed is not None and args.seed != seed:
+            diff.insert(0, f"seed: run {seed}, given {args.seed}")
+    subset = meta.get("images") if isinstance(meta.get("images"), int) else None
+    if args.subset is not None and subset is not None and args.subset != subset:
+        diff.append(f"subset: run {subset} images, given {args.subset}")
+    if diff:
+        raise CLIError("--resume keeps the run's own settings, and these differ from the ones given: " + "; ".join(diff))
+    updates = args.updates or meta.get("updates") or 5000
+    if not isinstance(updates, int) or updates < at:
+        raise CLIError(f"--updates {updates} is less than the {at} updates the run in {out} has made")
+    return run_config, seed, updates, dataset, at, args.subset or subset
 
 
 def _new_settings(args):
@@ -120,23 +138,49 @@ def _frames_every(args, out: Path) -> int:
     return DEFAULT_EVERY if every is None else every
 
 
+def _check_memory(config) -> None:
+    from npgan.models.memory import check_training_memory
+    try:
+        check_training_memory(config.model)
+    except MemoryError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _train(config, images, options, args, dataset, callback=None):
+    """The training loop, with every failure as a one-line error; returns (trainer, last) or an exit status."""
+    from npgan.train import (CheckpointError, MetricsError, RunFolderError, RunLocked, TrainingDiverged,
+                             TrainingInterrupted, train)
+    try:
+        return train(config, images, options, resume=args.resume, dataset=dataset, callback=callback)
+    except TrainingDiverged as exc:
+        print(f"npgan train: error: {exc}", file=sys.stderr)
+        return 3
+    except TrainingInterrupted as exc:
+        print(f"npgan train: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except (RunFolderError, RunLocked, CheckpointError, MetricsError) as exc:
+        raise CLIError(f"--resume: {exc}" if args.resume and not isinstance(exc, RunLocked) else str(exc)) from None
+    except OSError as exc:
+        raise CLIError(os_error_message(exc)) from None
+
+
 def cmd_train(args) -> int:
-    from npgan.report.run_files import read_metrics
-    from npgan.train import TrainingDiverged, TrainingInterrupted, TrainOptions, train
+    from npgan.train import TrainOptions
 
     out = Path(args.out)
     _check_folder(args, out)
     if args.resume:
-        config, seed, updates, dataset, at = _resumed_settings(args, out)
+        config, seed, updates, dataset, at, subset = _resumed_settings(args, out)
     else:
-        config, seed, updates, dataset = _new_settings(args)
+        (config, seed, updates, dataset), subset = _new_settings(args), args.subset
     every = _frames_every(args, out)
+    _check_memory(config)
     try:
         options = TrainOptions(updates=updates, seed=seed, out_dir=out, checkpoint_every=args.checkpoint_every,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, overwrite=args.overwrite)
     except (TypeError, ValueError) as exc:
         raise CLIError(str(exc)) from exc
-    images, _ = _common.load_images(dataset, "train", args.data_dir, n=args.subset)
+    images, _ = _common.load_images(dataset, "train", args.data_dir, n=subset)
     model = config.model
     if images.shape[0] < model.batch_size:
         raise CLIError(f"batch size {model.batch_size} exceeds the {images.shape[0]} training images")
@@ -152,20 +196,20 @@ def cmd_train(args) -> int:
         from npgan.report.frames import SampleFrames
         frames = SampleFrames(out, seed, every, start=at if args.resume else 0, progress=not args.no_progress)
     try:
-        _, last = train(config, images, options, resume=args.resume, dataset=dataset, callback=frames)
-    except TrainingDiverged as exc:
-        print(f"npgan train: error: {exc}", file=sys.stderr)
-        return 3
-    except TrainingInterrupted as exc:
-        print(f"npgan train: {exc}", file=sys.stderr)
-        return 130
+        result = _train(config, images, options, args, dataset, callback=frames)
     finally:
         if frames is not None:
             frames.close()
-    records = read_metrics(out)
+    if isinstance(result, int):
+        return result
+    trainer, last = result
+    records = _common.read_run_metrics(out)
+    h_c = trainer.nets.config.latent.categorical_entropy()  # the run's own networks and settings
     if last is not None:
         print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
-              f"L_I {last.li_cat:.3f} / H(c) {model.latent.categorical_entropy():.3f} nats")
+              f"L_I {last.li_cat:.3f} / H(c) {h_c:.3f} nats")
+    else:
+        print(f"done: the run was already at update {updates}")
     if frames is not None:
         from npgan.report.frames import write_progress_gif
         gif = write_progress_gif(out)
@@ -180,7 +224,7 @@ def cmd_train(args) -> int:
 def add_parser(sub) -> None:
     t = sub.add_parser("train", help="train InfoGAN or the GAN baseline",
                        description="Train InfoGAN (Chen et al. 2016) with progress, checkpoints and figures. "
-                                   "Ctrl-C saves a checkpoint; --resume continues it. Settings come from a "
+                                   "Ctrl-C or SIGTERM saves a checkpoint; --resume continues it. Settings come from a "
                                    "recipe (npgan recipes lists them) or a run's config.json, with --set on top.")
     t.add_argument("--dataset", choices=DATASETS, default=None,
                    help="built-in synthetic digits (default, no download) or MNIST")
@@ -195,20 +239,26 @@ def add_parser(sub) -> None:
                    help="repeat a run: its config.json's settings, seed, dataset and updates (flags given win)")
     t.add_argument("--gan-baseline", action="store_true",
                    help="regular GAN (lambda = 0 for G and the trunk, no extra terms); Q trained as a detached probe")
-    t.add_argument("--updates", type=positive_int, default=None, help="total updates (default 5000)")
+    t.add_argument("--updates", type=positive_int_max(MAX_UPDATES), default=None,
+                   help=f"total updates (default 5000; with --resume the run's own; at most {MAX_UPDATES:,})")
     t.add_argument("--seed", type=nonneg_int, default=None, help="default 0")
-    t.add_argument("--out", default="runs/infogan", help="output folder (default runs/infogan)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    t.add_argument("--overwrite", action="store_true", help="start again even if --out holds a run")
-    t.add_argument("--checkpoint-every", type=positive_int, default=500, help="default 500 updates")
-    t.add_argument("--subset", type=positive_int, default=None, help="train on the first N images only")
+    t.add_argument("--out", default="runs/infogan",
+                   help="output folder (default runs/infogan); one run per folder, locked while training")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its checkpoint, with its own settings")
+    t.add_argument("--overwrite", action="store_true",
+                   help="delete the run in --out (checkpoint, metrics, config.json) and start again")
+    t.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
+    t.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
+                   help=f"train on the first N images only (at most {MAX_SUBSET:,})")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--samples-every", type=nonneg_int, default=None, metavar="N",
                    help="a sample grid from one fixed latent batch every N updates (default 250; 0: none) "
                         "into OUT/samples, and OUT/progress.gif at the end")
     t.add_argument("--no-figures", action="store_true", help="skip the figures and the report at the end")
     p = t.add_argument_group("the paper's hyperparameters (the rest: --set, npgan recipes)")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
+    p.add_argument("--batch-size", type=positive_int_max(MAX_BATCH_SIZE), default=None,
+                   help=f"default 128, at most {MAX_BATCH_SIZE}")
     p.add_argument("--lr-d", type=positive_float, default=None, help="Adam learning rate of D and Q (2e-4)")
     p.add_argument("--lr-g", type=positive_float, default=None, help="Adam learning rate of G (1e-3)")
     t.set_defaults(func=cmd_train)

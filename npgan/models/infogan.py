@@ -35,6 +35,8 @@ from npgan._checks import check_generator, check_real
 from npgan.models.latent import LatentSpec
 
 Q_STD_CHOICES = ("learned", "fixed")
+#: The largest batch size accepted (the paper's is 128).
+MAX_BATCH_SIZE = 4096
 
 
 @dataclass
@@ -79,6 +81,8 @@ class InfoGANConfig:
             raise TypeError(f"`batch_size` must be an integer, got {type(self.batch_size).__name__}")
         if self.batch_size < 2:
             raise ValueError(f"`batch_size` must be >= 2 (batch norm needs a batch), got {self.batch_size}")
+        if self.batch_size > MAX_BATCH_SIZE:
+            raise ValueError(f"`batch_size` must be <= {MAX_BATCH_SIZE}, got {self.batch_size}")
         self.image_shape = tuple(int(s) for s in self.image_shape)
         if self.image_shape != (1, 28, 28):
             raise ValueError(f"`image_shape` must be (1, 28, 28) for these networks, got {self.image_shape}")
@@ -145,6 +149,22 @@ class InfoGANNets:
             nn.Linear(128, lat.q_output_dim, **kw),
         )
         self.dtype = np.dtype(dtype)
+
+    @staticmethod
+    def parameter_count(config: InfoGANConfig) -> int:
+        """Number of trainable parameters the networks of ``config`` have, without building them.
+
+        Used to estimate memory before allocating (a test keeps it equal to the built networks').
+        """
+        lat = config.latent
+        linear = lambda i, o: i * o + o  # noqa: E731
+        conv = lambda i, o: i * o * 16 + o  # noqa: E731  (4x4 kernels)
+        bn = lambda c: 2 * c  # noqa: E731
+        g = (linear(lat.input_dim, 1024) + bn(1024) + linear(1024, 6272) + bn(6272)
+             + conv(128, 64) + bn(64) + conv(64, 1))
+        trunk = conv(1, 64) + conv(64, 128) + bn(128) + linear(6272, 1024) + bn(1024)
+        heads = linear(1024, 1) + linear(1024, 128) + bn(128) + linear(128, lat.q_output_dim)
+        return g + trunk + heads
 
     # The named sub-networks, in a fixed order (checkpoints and optimisers rely on it).
     def modules(self) -> dict[str, nn.Module]:

@@ -24,6 +24,14 @@ from npgan.distributions import Categorical, Uniform
 from npgan.info import categorical_entropy, product_entropy, uniform_entropy
 
 
+#: Upper bounds of the latent sizes (far above any published InfoGAN: MNIST uses 62 noise
+#: variables, one code of 10 categories and 2 continuous codes; CelebA 10 codes of 10 categories).
+MAX_NOISE_DIM = 10_000
+MAX_CATEGORIES = 10_000
+MAX_CATEGORICAL_CODES = 100
+MAX_CONTINUOUS = 1_000
+
+
 @dataclass(frozen=True)
 class LatentSpec:
     """Layout of the generator input.
@@ -31,11 +39,12 @@ class LatentSpec:
     Parameters
     ----------
     noise_dim : int
-        Number of noise variables z ~ Unif(-1, 1).
+        Number of noise variables z ~ Unif(-1, 1), at most :data:`MAX_NOISE_DIM`.
     categorical : tuple of int
-        Number of categories of each categorical code.
+        Number of categories of each categorical code (each at most :data:`MAX_CATEGORIES`, at most
+        :data:`MAX_CATEGORICAL_CODES` codes).
     continuous : int
-        Number of continuous codes ~ Unif(-1, 1).
+        Number of continuous codes ~ Unif(-1, 1), at most :data:`MAX_CONTINUOUS`.
     """
 
     noise_dim: int = 62
@@ -44,12 +53,15 @@ class LatentSpec:
     _: None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
-        check_int(self.noise_dim, "noise_dim", minimum=0)
+        check_int(self.noise_dim, "noise_dim", minimum=0, maximum=MAX_NOISE_DIM)
         if not isinstance(self.categorical, tuple):
             object.__setattr__(self, "categorical", tuple(self.categorical))
+        if len(self.categorical) > MAX_CATEGORICAL_CODES:
+            raise ValueError(f"`categorical` must have at most {MAX_CATEGORICAL_CODES} codes, "
+                             f"got {len(self.categorical)}")
         for i, k in enumerate(self.categorical):
-            check_int(k, f"categorical[{i}]", minimum=2)
-        check_int(self.continuous, "continuous", minimum=0)
+            check_int(k, f"categorical[{i}]", minimum=2, maximum=MAX_CATEGORIES)
+        check_int(self.continuous, "continuous", minimum=0, maximum=MAX_CONTINUOUS)
         if self.input_dim == 0:
             raise ValueError("the latent space is empty: noise_dim, categorical and continuous are all zero")
 

@@ -1,21 +1,30 @@
-"""The training loop: batches, progress, metrics log, checkpoints, resume, interruption, NaN guard.
+"""The training loop: batches, progress, metrics, checkpoints, resume, signals and the divergence guard.
 
-Files written to the output folder:
+Files written to the run folder (:mod:`npgan.train.run_folder`):
 
-- ``checkpoint.npz``: the latest checkpoint (model, optimisers, RNG and data-stream state, config),
-  written atomically every ``checkpoint_every`` updates, at the end, and on Ctrl-C.
-- ``metrics.jsonl``: one JSON object per update (losses, L_I parts, mean D outputs, seconds).
+- ``checkpoint.npz``: the latest checkpoint (model, optimisers, RNG and data-stream state, config,
+  run id), written atomically every ``checkpoint_every`` updates, at the end, and on Ctrl-C or
+  SIGTERM; only a state whose every array is finite is written.
+- ``metrics.jsonl``: one JSON object per update (losses, L_I parts, mean D outputs, seconds),
+  appended and flushed per update (:mod:`npgan.train.metrics`).
+- ``config.json``: the run's settings, seed, dataset, updates, number of images and id.
+- ``train.lock`` while training (:mod:`npgan.train.lock`).
 
 ``resume=True`` continues exactly where the checkpoint stopped: the same batches, the same latent
-samples, the same numbers as an uninterrupted run. Metrics lines written after the checkpoint (by a
-run that was killed rather than interrupted) are dropped so the log matches the resumed run.
+samples, the same numbers as an uninterrupted run. The checkpoint is checked against the run's own
+config before anything is loaded (:mod:`npgan.train.state_check`), and the metrics lines written
+after it (by a run that was killed rather than stopped) are cut off.
+
+Every ``check_every``-th update (and the first) runs in checked mode (:mod:`npgan.nn.checked`): a
+NaN or an infinity reaching a layer stops training with the layer's name. A non-finite loss stops
+it too, in any update.
 """
 
 from __future__ import annotations
 
-import json
+import logging
+import secrets
 import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,77 +34,67 @@ import numpy as np
 from npgan._checks import check_float_array, check_int
 from npgan.kernels.threads import use_threads
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
-from npgan.train.checkpoint import load_checkpoint, save_checkpoint
+from npgan.models.memory import check_training_memory
+from npgan.nn.checked import NonFiniteError, checked_mode
+from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.train.config import TrainingConfig
+from npgan.train.metrics import MetricsLog, truncate_metrics
+from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, RunFolder
+from npgan.train.signals import EXIT_STATUS, StopSignals
+from npgan.train.state_check import check_meta, check_stream_state, check_trainer_state
+from npgan.train.stream import BatchStream
 from npgan.train.step import InfoGANTrainer, StepStats
 from npgan.train.terms import build_terms
 
-CHECKPOINT_NAME = "checkpoint.npz"
-METRICS_NAME = "metrics.jsonl"
+logger = logging.getLogger("npgan")
+
+__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "BatchStream", "TrainOptions", "TrainingDiverged",
+           "TrainingInterrupted", "as_training_config", "build_trainer", "load_trained", "train"]
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss, a layer's input or gradient, or the state to be saved became NaN or infinite.
+
+    The message says where, and whether a good checkpoint exists and which update it holds.
+    """
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training; a checkpoint was saved first."""
+    """Ctrl-C or SIGTERM during training (a checkpoint was saved first, unless the message says not).
 
-
-class BatchStream:
-    """Minibatches drawn without replacement, reshuffled every epoch (state can be saved).
-
-    Parameters
-    ----------
-    images : ndarray, shape (N, 1, H, W)
-    batch_size : int
-    rng : numpy.random.Generator
+    ``exit_status`` is what a process stopped by that signal reports: 130 (SIGINT), 143 (SIGTERM).
     """
 
-    def __init__(self, images: np.ndarray, batch_size: int, rng: np.random.Generator):
-        if batch_size > images.shape[0]:
-            raise ValueError(f"`batch_size` ({batch_size}) exceeds the number of images ({images.shape[0]})")
-        self.images = images
-        self.batch_size = batch_size
-        self.rng = rng
-        self.perm = rng.permutation(images.shape[0])
-        self.pos = 0
-
-    def next(self) -> np.ndarray:
-        if self.pos + self.batch_size > self.perm.size:  # drop the ragged tail, reshuffle
-            self.perm = self.rng.permutation(self.images.shape[0])
-            self.pos = 0
-        idx = np.sort(self.perm[self.pos: self.pos + self.batch_size])  # sorted: faster gather
-        self.pos += self.batch_size
-        return self.images[idx]
-
-    def state(self) -> dict:
-        return {"perm": self.perm, "pos": self.pos, "rng": self.rng.bit_generator.state}
-
-    def load_state(self, s: dict) -> None:
-        if s["perm"].shape != (self.images.shape[0],):
-            raise ValueError("the checkpoint's data stream was made for a dataset of "
-                             f"{s['perm'].shape[0]} images, but {self.images.shape[0]} were given")
-        self.perm = s["perm"].astype(np.int64)
-        self.pos = int(s["pos"])
-        self.rng.bit_generator.state = s["rng"]
+    def __init__(self, message: str, exit_status: int = 130):
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 @dataclass
 class TrainOptions:
-    """How long and where to train (the model's hyperparameters live in InfoGANConfig)."""
+    """How long and where to train (the model's hyperparameters live in InfoGANConfig).
+
+    ``overwrite=True`` deletes a previous run's files in ``out_dir`` before starting (without it a
+    folder holding a run is refused). ``check_every``: every how many updates one runs in checked
+    mode (the first always does); 1 checks every update.
+    """
 
     updates: int = 5000
     seed: int = 0
     out_dir: Path = Path("runs/infogan")
     checkpoint_every: int = 500
     progress: bool = True
+    overwrite: bool = False
+    check_every: int = 10
 
     def __post_init__(self):
         self.updates = check_int(self.updates, "updates", minimum=1)
         self.seed = check_int(self.seed, "seed", minimum=0)
         self.checkpoint_every = check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        self.check_every = check_int(self.check_every, "check_every", minimum=1)
         self.out_dir = Path(self.out_dir)
+        if not isinstance(self.overwrite, bool):
+            raise TypeError(f"`overwrite` must be a bool, got {type(self.overwrite).__name__}")
 
 
 def as_training_config(config) -> TrainingConfig:
@@ -107,69 +106,126 @@ def as_training_config(config) -> TrainingConfig:
     return config
 
 
+def _seeds(seed: int):
+    """The generators of the initial weights, the latent samples and the data stream (independent)."""
+    return [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(3)]
+
+
+def _make_trainer(config: TrainingConfig, init_rng, latent_rng) -> InfoGANTrainer:
+    nets = InfoGANNets(config.model, init_rng)
+    return InfoGANTrainer(nets, latent_rng, terms=build_terms(config.terms), distortion=config.distortion)
+
+
 def build_trainer(config, seed: int, images: np.ndarray):
     """Networks, trainer and batch stream, all seeded from ``seed`` (independent streams).
 
     ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone).
     """
     config = as_training_config(config)
-    init_ss, latent_ss, data_ss = np.random.SeedSequence(seed).spawn(3)
-    nets = InfoGANNets(config.model, np.random.Generator(np.random.PCG64(init_ss)))
-    trainer = InfoGANTrainer(nets, np.random.Generator(np.random.PCG64(latent_ss)),
-                             terms=build_terms(config.terms), distortion=config.distortion)
-    stream = BatchStream(images, config.model.batch_size, np.random.Generator(np.random.PCG64(data_ss)))
-    return trainer, stream
+    init_rng, latent_rng, data_rng = _seeds(seed)
+    trainer = _make_trainer(config, init_rng, latent_rng)
+    return trainer, BatchStream(images, config.model.batch_size, data_rng)
 
 
-def _checkpoint_state(config: TrainingConfig, trainer, stream, update: int, seed: int, dataset: str) -> dict:
-    return {"update": update, "seed": seed, "dataset": dataset,
-            "config": config.to_dict(), "trainer": trainer.state(), "data": stream.state()}
+@dataclass
+class _Run:
+    """A run being trained: its settings, trainer, data stream and the update its checkpoint holds."""
+
+    config: TrainingConfig
+    trainer: InfoGANTrainer
+    stream: BatchStream
+    seed: int
+    dataset: str
+    run_id: str
+    start: int
+    saved: int | None  # the update of the run's checkpoint on disk (None: none yet)
+    folder: RunFolder
+
+    def state(self, update: int) -> dict:
+        return {"update": update, "seed": self.seed, "dataset": self.dataset, "run_id": self.run_id,
+                "config": self.config.to_dict(), "trainer": self.trainer.state(), "data": self.stream.state()}
+
+    def last_good(self) -> str:
+        if self.saved is None:
+            return "no checkpoint of this run exists yet"
+        return f"the last good checkpoint, {self.folder.checkpoint}, holds update {self.saved}"
 
 
-def _truncate_metrics(path: Path, last_update: int) -> None:
-    if not path.exists():
-        return
-    kept = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line)["update"] <= last_update]
-    path.write_text("".join(line + "\n" for line in kept))
+def _check_images(images, config: TrainingConfig) -> None:
+    check_float_array(images, "images", ndim=4)
+    if images.dtype != np.float32:
+        raise TypeError(f"`images` must be float32 for training, got {images.dtype}")
+    if images.shape[1:] != config.model.image_shape:
+        raise ValueError(f"`images` must have shape (N, {', '.join(map(str, config.model.image_shape))}), "
+                         f"got {images.shape}")
+    if images.shape[0] == 0:
+        raise ValueError("`images` must not be empty")
+    lo, hi = float(images.min()), float(images.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("`images` must hold finite values, got NaN or inf")
+    if lo < 0 or hi > 1:
+        raise ValueError(f"`images` must hold values in [0, 1], got [{lo}, {hi}]")
 
 
-class _DeferInterrupt:
-    """Turn Ctrl-C into a flag checked between updates, so a checkpoint is never taken mid-update.
+def _start_new(folder: RunFolder, config: TrainingConfig, options: TrainOptions, images, dataset: str) -> _Run:
+    check_training_memory(config.model)
+    trainer, stream = build_trainer(config, options.seed, images)
+    folder.metrics.write_text("")
+    return _Run(config, trainer, stream, options.seed, dataset, secrets.token_hex(8), 0, None, folder)
 
-    A second Ctrl-C interrupts at once. Only the main thread can install signal handlers; elsewhere
-    KeyboardInterrupt is not delivered to this thread anyway, and this is a no-op.
-    """
 
-    def __init__(self):
-        self.requested = False
-        self._old = None
+def _same_run(folder: RunFolder, state: dict, config: TrainingConfig) -> str:
+    """The run id, after checking that the checkpoint belongs to the run that ``config.json`` describes."""
+    meta, ckpt_id = folder.read_config(), state.get("run_id")
+    if meta is None:
+        return ckpt_id or secrets.token_hex(8)
+    if ckpt_id is not None or meta.get("run_id") is not None:
+        if ckpt_id != meta.get("run_id"):
+            raise CheckpointError(f"{folder.checkpoint} belongs to another run (id {ckpt_id}) than {folder.config} "
+                                  f"(id {meta.get('run_id')}); a checkpoint copied in from elsewhere is not resumed")
+        return ckpt_id
+    try:  # runs of npgan versions without run ids: the settings must agree
+        same = (TrainingConfig.from_dict(meta.get("config")) == config and meta.get("seed") == state["seed"]
+                and meta.get("dataset") == state["dataset"])
+    except (TypeError, ValueError, KeyError, AttributeError):
+        same = False
+    if not same:
+        raise CheckpointError(f"{folder.checkpoint} belongs to another run than {folder.config} (their settings, "
+                              "seed or dataset differ); a checkpoint copied in from elsewhere is not resumed")
+    return secrets.token_hex(8)
 
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
 
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-        return False
+def _resume(folder: RunFolder, images) -> _Run:
+    path = folder.checkpoint
+    state = load_checkpoint(path)
+    config = check_meta(state, path)
+    update, seed = state["update"], state["seed"]
+    check_training_memory(config.model)
+    init_rng, latent_rng, data_rng = _seeds(seed)
+    trainer = _make_trainer(config, init_rng, latent_rng)
+    check_trainer_state(state["trainer"], trainer, update, path)
+    check_stream_state(state["data"], images.shape[0], config.model.batch_size, path)
+    run_id = _same_run(folder, state, config)
+    trainer.load_state(state["trainer"])
+    stream = BatchStream(images, config.model.batch_size, data_rng)
+    stream.load_state(state["data"])
+    trainer.updates_done = update  # the terms' schedules follow the update count
+    if folder.metrics.exists():
+        truncate_metrics(folder.metrics, update)
+    elif update:
+        logger.warning("note: %s is missing; the log goes on from update %d", folder.metrics, update + 1)
+    return _Run(config, trainer, stream, seed, state["dataset"], run_id, update, update, folder)
 
 
 def train(config, images: np.ndarray, options: TrainOptions, *,
           resume: bool = False, dataset: str = "unknown", callback=None):
-    """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), values in [0, 1]).
+    """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), finite values in [0, 1]).
 
     The kernels run on npgan's thread pool with BLAS single-threaded
     (:func:`npgan.kernels.threads.use_threads`: every CPU this process may use).
 
     ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone); on
-    resume the checkpoint's own settings are used.
+    resume the checkpoint's own settings, seed and dataset are used.
 
     Returns
     -------
@@ -181,12 +237,22 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
     Raises
     ------
     TrainingDiverged
-        A loss became NaN or infinite; the last good checkpoint stays on disk.
+        A NaN or an infinity (see the class); the message says which checkpoint is kept.
     TrainingInterrupted
-        Ctrl-C; a checkpoint of the last completed update was saved first.
+        Ctrl-C or SIGTERM; a checkpoint of the last completed update was saved first.
+    RunFolderError, RunLocked
+        The folder holds another run, has no checkpoint to resume, is a file, is not writable, or
+        another process trains in it.
+    CheckpointError, MetricsError
+        On resume: the checkpoint or the metrics log cannot be used (the message names the file).
+    NotEnoughMemory
+        The networks and batch of the config would not fit into the memory available.
+    OSError
+        A checkpoint or the metrics log could not be written (e.g. a full disk); the message says
+        which checkpoint is kept.
 
     ``callback(update, stats, trainer)``, if given, is called after every update (the CLI draws its
-    sample frames there; tests use it).
+    sample frames there; tests use it). A ``KeyboardInterrupt`` it raises stops training like Ctrl-C.
     """
     with use_threads():
         return _train(config, images, options, resume=resume, dataset=dataset, callback=callback)
@@ -194,104 +260,135 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
 
 def _train(config, images, options, *, resume, dataset, callback):
     config = as_training_config(config)
-    check_float_array(images, "images", ndim=4)
-    if images.dtype != np.float32:
-        raise TypeError(f"`images` must be float32 for training, got {images.dtype}")
-    if images.shape[1:] != config.model.image_shape:
-        raise ValueError(f"`images` must have shape (N, {', '.join(map(str, config.model.image_shape))}), "
-                         f"got {images.shape}")
-    out = options.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
+    if not isinstance(options, TrainOptions):
+        raise TypeError(f"`options` must be a TrainOptions, got {type(options).__name__}")
+    _check_images(images, config)
+    folder = RunFolder(options.out_dir)
+    with folder.opened(resume=resume, overwrite=options.overwrite):
+        run = _resume(folder, images) if resume else _start_new(folder, config, options, images, dataset)
+        folder.write_config({"config": run.config.to_dict(), "seed": run.seed, "dataset": run.dataset,
+                             "updates": options.updates, "images": int(images.shape[0]), "run_id": run.run_id})
+        return _loop(run, options, callback)
 
-    if resume:
-        state = load_checkpoint(ckpt_path)
-        config = TrainingConfig.from_dict(state["config"])
-        trainer, stream = build_trainer(config, int(state["seed"]), images)
-        trainer.load_state(state["trainer"])
-        stream.load_state(state["data"])
-        start = int(state["update"])
-        trainer.updates_done = start  # the terms' schedules follow the update count
-        seed = int(state["seed"])
-        _truncate_metrics(metrics_path, start)
-    else:
-        trainer, stream = build_trainer(config, options.seed, images)
-        start, seed = 0, options.seed
-        metrics_path.write_text("")
-    (out / "config.json").write_text(json.dumps(
-        {"config": config.to_dict(), "seed": seed, "dataset": dataset, "updates": options.updates}, indent=2))
 
-    def save(update: int) -> None:
-        save_checkpoint(ckpt_path, _checkpoint_state(config, trainer, stream, update, seed, dataset))
+def _save(run: _Run, update: int, stop: StopSignals, log: MetricsLog) -> None:
+    """Write the checkpoint of ``update`` if every array is finite (else TrainingDiverged)."""
+    state = run.state(update)
+    try:
+        check_trainer_state(state["trainer"], run.trainer, update, "the training state")
+    except CheckpointError as exc:
+        raise TrainingDiverged(f"at update {update}, {exc}; it was not saved, and {run.last_good()}. "
+                               "Try another --seed or a lower learning rate.") from None
+    log.sync()  # the log never holds fewer updates than the checkpoint, even after a crash
+    stop.saving = True
+    try:
+        save_checkpoint(run.folder.checkpoint, state)
+    except OSError as exc:
+        raise OSError(exc.errno, f"could not write the checkpoint {run.folder.checkpoint} "
+                                 f"({exc.strerror or exc}); {run.last_good()}") from exc
+    finally:
+        stop.saving = False
+    run.saved = update
 
+
+def _one_update(run: _Run, update: int, stop: StopSignals, checked: bool) -> StepStats:
+    """Update ``update + 1``, in checked mode if ``checked``; a NaN or infinity is TrainingDiverged."""
+    stop.in_update = True
+    try:
+        with checked_mode(run.trainer.nets.modules(), enabled=checked):
+            stats = run.trainer.update(run.stream.next())
+    except NonFiniteError as exc:
+        raise TrainingDiverged(f"update {update + 1}: {exc}; {run.last_good()}. Try another --seed or a lower "
+                               "learning rate.") from None
+    except KeyboardInterrupt as exc:  # a second Ctrl-C inside an update: its state is half-made, never saved
+        raise TrainingInterrupted(f"interrupted inside update {update + 1}; {run.last_good()}") from exc
+    finally:
+        stop.in_update = False
+    if not stats.finite():
+        raise TrainingDiverged(f"a loss became non-finite at update {update + 1}: {stats.as_dict()}; "
+                               f"{run.last_good()}. Try another --seed or a lower learning rate.")
+    return stats
+
+
+def _loop(run: _Run, options: TrainOptions, callback):
     bar = None
     if options.progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=options.updates, initial=start, desc="train", unit="upd", dynamic_ncols=True)
+        bar = tqdm(total=options.updates, initial=run.start, desc="train", unit="upd", dynamic_ncols=True)
     last: StepStats | None = None
-    update = start
-    in_update = False
+    update = run.start
     try:
-        with metrics_path.open("a") as log, _DeferInterrupt() as sigint:
-            while update < options.updates:
-                t0 = time.perf_counter()
-                in_update = True
-                stats = trainer.update(stream.next())
-                in_update = False
-                if not stats.finite():
-                    raise TrainingDiverged(
-                        f"a loss became non-finite at update {update + 1}: {stats.as_dict()}; "
-                        f"the last good checkpoint ({ckpt_path}) is kept. Try another --seed or a lower "
-                        "learning rate.")
-                update += 1
-                last = stats
-                log.write(json.dumps({"update": update, **stats.as_dict(),
-                                      "seconds": round(time.perf_counter() - t0, 4)}) + "\n")
-                if update % options.checkpoint_every == 0 or update == options.updates:
-                    log.flush()
-                    save(update)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(D=f"{stats.d_loss:.3f}", G=f"{stats.g_loss:.3f}",
-                                    L_I=f"{stats.li_cat:.3f}", refresh=False)
-                if callback is not None:
-                    callback(update, stats, trainer)
-                if sigint.requested:
-                    raise KeyboardInterrupt
-    except KeyboardInterrupt as exc:
-        if in_update:
-            # A second Ctrl-C broke into an update: the networks are half-updated, so the state
-            # is not saved; the last periodic checkpoint stays.
-            raise TrainingInterrupted(f"interrupted inside update {update + 1}; the last periodic "
-                                      f"checkpoint ({ckpt_path}) is kept") from exc
-        save(update)
-        raise TrainingInterrupted(f"interrupted at update {update}; checkpoint saved to {ckpt_path} "
-                                  "(continue with --resume)") from exc
+        with MetricsLog(run.folder.metrics) as log, StopSignals() as stop:
+            try:
+                while update < options.updates and not stop.requested:
+                    t0 = time.perf_counter()
+                    stats = _one_update(run, update, stop, checked=(update - run.start) % options.check_every == 0)
+                    update, last = update + 1, stats
+                    _append(log, run, {"update": update, **stats.as_dict(),
+                                       "seconds": round(time.perf_counter() - t0, 4)})
+                    if update % options.checkpoint_every == 0 or update == options.updates:
+                        _save(run, update, stop, log)
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(D=f"{stats.d_loss:.3f}", G=f"{stats.g_loss:.3f}",
+                                        L_I=f"{stats.li_cat:.3f}", refresh=False)
+                    if callback is not None:
+                        callback(update, stats, run.trainer)
+            except TrainingInterrupted:
+                raise
+            except KeyboardInterrupt:  # raised by the callback (a caller's stop request)
+                stop.request(signal.SIGINT, "a KeyboardInterrupt")
+            if stop.requested:
+                return _stopped(run, update, stop, log)
     finally:
         if bar is not None:
             bar.close()
-    if update == start and start >= options.updates and not ckpt_path.exists():
-        save(update)
-    return trainer, last
+    return run.trainer, last
+
+
+def _append(log: MetricsLog, run: _Run, record: dict) -> None:
+    try:
+        log.append(record)
+    except OSError as exc:
+        raise OSError(exc.errno, f"could not append to {log.path} ({exc.strerror or exc}); "
+                                 f"{run.last_good()}") from exc
+
+
+def _stopped(run: _Run, update: int, stop: StopSignals, log: MetricsLog):
+    """Save the checkpoint of ``update`` (unless it is on disk) and raise TrainingInterrupted."""
+    if run.saved != update:
+        _save(run, update, stop, log)
+    raise TrainingInterrupted(f"stopped by {stop.reason} at update {update}; checkpoint saved to "
+                              f"{run.folder.checkpoint} (continue with --resume)", EXIT_STATUS[stop.signum])
 
 
 def load_trained(path) -> tuple[InfoGANNets, dict]:
     """Rebuild the networks stored in checkpoint ``path`` (a file or a run folder).
 
-    Returns the networks (in evaluation mode) and the checkpoint's metadata
-    (``update``, ``seed``, ``dataset``, ``config``: the run's :class:`TrainingConfig`).
+    The whole checkpoint is checked against its own config first (:mod:`npgan.train.state_check`).
+    Returns the networks (in evaluation mode) and the checkpoint's metadata (``update``, ``seed``,
+    ``dataset``, ``config``: the run's :class:`TrainingConfig`).
+
+    Raises
+    ------
+    FileNotFoundError
+        No checkpoint at ``path``.
+    CheckpointError
+        The checkpoint cannot be used; the message names the file and what is wrong.
     """
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT_NAME
     state = load_checkpoint(path)
-    for key in ("config", "trainer", "update"):
-        if key not in state:
-            raise ValueError(f"`{path}` is not an InfoGAN training checkpoint (no {key!r})")
-    config = TrainingConfig.from_dict(state["config"])
-    nets = InfoGANNets(config.model, np.random.default_rng(0))
+    config = check_meta(state, path)
+    init_rng, latent_rng, _ = _seeds(0)
+    trainer = _make_trainer(config, init_rng, latent_rng)
+    check_trainer_state(state["trainer"], trainer, state["update"], path)
+    check_stream_state(state["data"], None, config.model.batch_size, path)
+    nets = trainer.nets
     nets.load_state_dict(state["trainer"]["nets"])
     nets.eval()
     meta = {k: state[k] for k in ("update", "seed", "dataset")}
     meta["config"] = config
     return nets, meta
+

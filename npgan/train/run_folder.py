@@ -1,0 +1,142 @@
+"""A run folder: the files of one training run and the guards around them.
+
+Files::
+
+    checkpoint.npz     the latest checkpoint (npgan.train.checkpoint), replaced atomically
+    metrics.jsonl      one JSON line per update, flushed per update (npgan.train.metrics)
+    config.json        settings, seed, dataset, updates, number of images, run id (replaced atomically)
+    train.lock         held while a process trains here (npgan.train.lock)
+    *.tmp              a checkpoint or config.json being written; left behind only by a kill, and
+                       removed when the run next starts
+
+Guards: a folder that holds any run file is refused unless the run is resumed or overwritten
+(overwriting deletes the run files first, so nothing of the old run can mix with the new one);
+resuming needs a checkpoint; ``--out`` must be a folder that can be written. Each run has a random
+id, stored in ``config.json`` and in every checkpoint: a checkpoint whose id differs from the
+folder's ``config.json`` (copied in from another run) is refused on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from npgan.train.checkpoint import remove_stale_temporaries
+from npgan.train.lock import LOCK_NAME, RunLock
+
+logger = logging.getLogger("npgan")
+
+CHECKPOINT_NAME = "checkpoint.npz"
+METRICS_NAME = "metrics.jsonl"
+CONFIG_NAME = "config.json"
+#: the files that make a folder a run folder
+RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, CONFIG_NAME)
+
+
+class RunFolderError(RuntimeError):
+    """The folder cannot be used as asked (it holds another run, has no checkpoint, is a file, ...)."""
+
+
+def run_files(folder) -> list[str]:
+    """The run files present in ``folder`` (empty for a new or missing folder)."""
+    folder = Path(folder)
+    return [name for name in RUN_FILES if (folder / name).exists()]
+
+
+def check_folder(folder, *, resume: bool, overwrite: bool) -> None:
+    """What can be checked without the lock: raise :class:`RunFolderError` if the request cannot work."""
+    folder = Path(folder)
+    if resume and overwrite:
+        raise RunFolderError("resume continues the run in the folder and overwrite starts it again: choose one")
+    if folder.exists() and not folder.is_dir():
+        raise RunFolderError(f"{folder} is a file, not a folder")
+    present = run_files(folder)
+    if resume and CHECKPOINT_NAME not in present:
+        if present:
+            raise RunFolderError(f"no checkpoint in {folder}: the run stopped before its first checkpoint "
+                                 f"(it holds {', '.join(present)}); start it again with --overwrite")
+        raise RunFolderError(f"no checkpoint at {folder / CHECKPOINT_NAME}")
+    if not resume and present and not overwrite:
+        raise RunFolderError(f"{folder} already holds a run ({', '.join(present)}); use --resume to continue it, "
+                             "--overwrite to start again, or another --out")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` in one rename (a temporary file beside it, removed on failure)."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunFolder:
+    """The paths of a run folder and its guarded opening (:meth:`opened`)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.checkpoint = self.path / CHECKPOINT_NAME
+        self.metrics = self.path / METRICS_NAME
+        self.config = self.path / CONFIG_NAME
+
+    @contextmanager
+    def opened(self, *, resume: bool, overwrite: bool):
+        """Create the folder, take its lock, remove leftovers of kills, apply the guards.
+
+        Raises :class:`RunFolderError` (or :class:`~npgan.train.lock.RunLocked`) with a one-line
+        message when the folder cannot be used; the lock is released when the block ends.
+        """
+        check_folder(self.path, resume=resume, overwrite=overwrite)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = RunLock(self.path)
+            lock.acquire()
+        except OSError as exc:
+            raise RunFolderError(f"cannot write in {self.path}: {exc.strerror or exc}") from None
+        try:
+            check_folder(self.path, resume=resume, overwrite=overwrite)  # again, now that no one else can change it
+            self._remove_leftovers()
+            if overwrite:
+                self._remove_run_files()
+            yield self
+        finally:
+            lock.release()
+
+    def _remove_leftovers(self) -> None:
+        removed = [p for target in (self.checkpoint, self.config) for p in remove_stale_temporaries(target)]
+        if removed:
+            logger.warning("note: %s: removed %d temporary file(s) (%.1f MB) left by interrupted writes", self.path,
+                           len(removed), sum(size for _, size in removed) / 1e6)
+
+    def _remove_run_files(self) -> None:
+        present = run_files(self.path)
+        for name in present:
+            (self.path / name).unlink()
+        if present:
+            logger.warning("note: %s: --overwrite removed the previous run's %s", self.path, ", ".join(present))
+
+    def read_config(self) -> dict | None:
+        """``config.json`` as a dict; None if missing or unreadable (noted: the checkpoint is the truth)."""
+        try:
+            meta = json.loads(self.config.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError) as exc:
+            logger.warning("note: %s is unreadable (%s); it is written again from the checkpoint",
+                           self.config, type(exc).__name__)
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_config(self, meta: dict) -> None:
+        write_atomic(self.config, json.dumps(meta, indent=2))
+
+
+__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "CONFIG_NAME", "LOCK_NAME", "RUN_FILES", "RunFolder",
+           "RunFolderError", "check_folder", "run_files", "write_atomic"]
