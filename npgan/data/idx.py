@@ -104,6 +104,17 @@ def _read_exact(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def _count_rest(stream, limit: int) -> int:
+    """How many bytes remain in ``stream``, counting at most ``limit`` (read and dropped in chunks)."""
+    count = 0
+    while count < limit:
+        chunk = stream.read(min(limit - count, _CHUNK))
+        if not chunk:
+            break
+        count += len(chunk)
+    return count
+
+
 def _read_stream(stream, source: str, max_bytes: int, magic: int | None) -> bytes:
     """Header, then exactly the declared payload; refuse oversize headers and trailing data."""
     head = _read_exact(stream, 4)
@@ -122,7 +133,7 @@ def _read_stream(stream, source: str, max_bytes: int, magic: int | None) -> byte
     if len(payload) < expected:
         raise ValueError(f"{source}: IDX payload truncated: header shape {shape} needs {expected} bytes, "
                          f"found {len(payload)}")
-    extra = len(_read_exact(stream, max_bytes - header_len - expected + 1))
+    extra = _count_rest(stream, max_bytes - header_len - expected + 1)
     if extra:
         over = header_len + expected + extra > max_bytes  # stopped reading at the limit
         found = f"more than {expected + extra - 1}" if over else f"{expected + extra}"

@@ -36,7 +36,13 @@ def _int(value, source, name: str, *, minimum: int = 0, maximum: int | None = No
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         _fail(source, f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
-        _fail(source, f"{name} must be in [{minimum}, {maximum if maximum is not None else 'inf'}], got {value}")
+        if maximum is None:
+            allowed = f">= {minimum}"
+        elif maximum + 1 in (2**32, 2**128):
+            allowed = f"a {(maximum + 1).bit_length() - 1}-bit unsigned integer"
+        else:
+            allowed = f"in [{minimum}, {maximum}]"
+        _fail(source, f"{name} must be {allowed}, got {value}")
     return int(value)
 
 

@@ -1,0 +1,205 @@
+"""Crash safety: runs killed with SIGKILL at random points, each followed by a resume, end identical
+to an uninterrupted run.
+
+The fast test forks the test process (the child trains in-process, already imported and compiled,
+with tiny networks) and kills each child at one of the places where a kill hurts most: just after
+taking the lock, writing config.json, half-way through a metrics line, a third of the way through a
+checkpoint's bytes, between a complete temporary checkpoint and its rename, while cutting the
+metrics log back on resume, or after a random delay. The slow test kills ``npgan train`` processes
+(the paper's networks) from outside, at random moments and while a checkpoint is being written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import npgan.train.loop as loop
+from npgan.models import InfoGANConfig, LatentSpec
+from npgan.train import TrainOptions, load_checkpoint, train
+from tiny_nets import TinyNets
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+UPDATES, EVERY, KILLS = 40, 3, 24
+MODES = ("random", "lock", "config", "metrics", "checkpoint", "rename", "truncate")
+
+
+def small_config():
+    return InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(5).uniform(0, 1, size=(40, 1, 28, 28)).astype(np.float32)
+
+
+def _die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _arm(mode: str, nth: int) -> None:
+    """In the child: SIGKILL this process at the ``nth`` time it reaches the place ``mode`` names."""
+    import npgan.train.checkpoint as ckpt
+    import npgan.train.lock as lock
+    import npgan.train.metrics as metrics
+    import npgan.train.run_folder as run_folder
+    count = {"n": 0}
+
+    def hit() -> bool:
+        count["n"] += 1
+        return count["n"] >= nth
+
+    if mode == "lock":
+        acquire = lock.RunLock.acquire
+        lock.RunLock.acquire = lambda self: (acquire(self), _die())
+    elif mode == "config":
+        replace = run_folder.os.replace
+        run_folder.os.replace = lambda a, b: _die() if str(b).endswith("config.json") else replace(a, b)
+    elif mode == "metrics":
+        def append(self, record):
+            line = json.dumps(record) + "\n"
+            if hit():
+                self._file.write(line[: len(line) // 2])
+                self._file.flush()
+                _die()
+            self._file.write(line)
+            self._file.flush()
+        metrics.MetricsLog.append = append
+    elif mode == "checkpoint":
+        savez = np.savez
+
+        def partial(f, **arrays):
+            buf = io.BytesIO()
+            savez(buf, **arrays)
+            data = buf.getvalue()
+            f.write(data[: len(data) // 3] if hit() else data)
+            if count["n"] >= nth:
+                f.flush()
+                _die()
+        ckpt.np.savez = partial
+    elif mode == "rename":
+        replace = ckpt.os.replace
+        ckpt.os.replace = lambda a, b: _die() if hit() else replace(a, b)
+    elif mode == "truncate":
+        truncate = metrics.os.truncate
+        metrics.os.truncate = lambda p, n: _die() if hit() else truncate(p, n)
+
+
+def _child(out, images, mode: str, nth: int) -> None:
+    resume = (out / "checkpoint.npz").exists()
+    _arm(mode, nth)
+    options = TrainOptions(updates=UPDATES, seed=4, out_dir=out, checkpoint_every=EVERY, progress=False,
+                           overwrite=not resume, check_every=1)
+    train(small_config(), images, options, resume=resume)
+
+
+def _strip(path):
+    return [{k: v for k, v in json.loads(x).items() if k != "seconds"} for x in path.read_text().splitlines()]
+
+
+def _plan(rng) -> list[str]:
+    """The kill places, each at least 3 times, in random order."""
+    return [str(m) for m in rng.permutation(np.resize(np.array(MODES), KILLS))]
+
+
+def test_twenty_random_kills_each_resumed_end_identical_to_an_uninterrupted_run(images, tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+    straight = tmp_path / "straight"
+    t0 = time.perf_counter()
+    train(small_config(), images, TrainOptions(updates=UPDATES, seed=4, out_dir=straight, checkpoint_every=EVERY,
+                                               progress=False))
+    whole = time.perf_counter() - t0  # random kills come within a sixth of this: the run cannot finish early
+    out = tmp_path / "killed"
+    rng = np.random.default_rng(22)
+    plan, kills, modes, runs = _plan(rng), 0, [], 0
+    while True:
+        runs += 1
+        assert runs < 3 * KILLS, f"the killed run does not finish (kills so far: {modes})"
+        mode = plan[kills] if kills < KILLS else "none"
+        if mode == "truncate" and not (out / "checkpoint.npz").exists():
+            mode = "metrics"  # nothing to cut back before the first checkpoint
+        nth = int(rng.integers(1, 3)) if mode == "metrics" else 1  # kills that lose the update in flight
+        pid = os.fork()
+        if pid == 0:  # the child: train, then leave without running the parent's teardown
+            try:
+                _child(out, images, mode, nth)
+            except BaseException:  # noqa: BLE001 -- any failure is the child's exit status 1
+                import traceback
+                traceback.print_exc()
+                os._exit(1)
+            os._exit(0)
+        if mode == "random":
+            time.sleep(float(rng.uniform(0.0, whole / 6)))
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            assert os.WTERMSIG(status) == signal.SIGKILL
+            kills += 1
+            modes.append(mode)
+            continue
+        assert os.WEXITSTATUS(status) == 0, f"run {runs} ({mode}) failed; see its traceback above"
+        assert kills >= KILLS, f"the run finished after only {kills} kills ({modes})"
+        break
+    assert kills >= 20 and set(modes) == set(MODES), modes
+    a, b = load_checkpoint(straight / "checkpoint.npz"), load_checkpoint(out / "checkpoint.npz")
+    assert a["update"] == b["update"] == UPDATES
+    for part in ("nets", "opt_d", "opt_g"):
+        for k, v in a["trainer"][part].items():
+            np.testing.assert_array_equal(v, b["trainer"][part][k], err_msg=f"{part}.{k}")
+    assert a["trainer"]["rng"] == b["trainer"]["rng"] and a["data"]["rng"] == b["data"]["rng"]
+    assert _strip(straight / "metrics.jsonl") == _strip(out / "metrics.jsonl")
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.json", "metrics.jsonl"]
+
+
+CLI = [sys.executable, "-m", "npgan", "train", "--updates", "12", "--checkpoint-every", "2", "--batch-size", "8",
+       "--subset", "64", "--no-progress", "--no-figures", "--set", "latent.noise_dim=8", "--seed", "3"]
+
+
+def _kill_when(proc, out, rng, during_write: bool) -> None:
+    """SIGKILL ``proc`` while a checkpoint is being written (if ``during_write``) or at a random moment."""
+    deadline = time.monotonic() + (60.0 if during_write else float(rng.uniform(2.0, 8.0)))
+    while time.monotonic() < deadline and proc.poll() is None:
+        if during_write and any(out.glob("checkpoint.npz.*.tmp")):
+            break
+        time.sleep(0.002)
+    proc.kill()
+
+
+@pytest.mark.slow
+def test_npgan_train_killed_twenty_times_resumes_to_the_uninterrupted_run(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    straight = tmp_path / "straight"
+    subprocess.run([*CLI, "--out", str(straight)], check=True, env=env, capture_output=True, timeout=600)
+    out = tmp_path / "killed"
+    rng = np.random.default_rng(7)
+    kills = attempts = 0
+    while True:
+        attempts += 1
+        assert attempts < 80, f"no finished run after {kills} kills"
+        resume = ["--resume"] if (out / "checkpoint.npz").exists() else ["--overwrite"]
+        proc = subprocess.Popen([*CLI, "--out", str(out), *resume], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        if kills < 20:
+            _kill_when(proc, out, rng, during_write=kills % 2 == 1)
+        _, err = proc.communicate(timeout=600)
+        if proc.returncode == -signal.SIGKILL:
+            kills += 1
+            continue
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        if kills >= 20:
+            break
+    a, b = load_checkpoint(straight / "checkpoint.npz"), load_checkpoint(out / "checkpoint.npz")
+    for part in ("nets", "opt_d", "opt_g"):
+        for k, v in a["trainer"][part].items():
+            np.testing.assert_array_equal(v, b["trainer"][part][k], err_msg=f"{part}.{k}")
+    assert _strip(straight / "metrics.jsonl") == _strip(out / "metrics.jsonl")
+    assert not list(out.glob("*.tmp")) and not (out / "train.lock").exists()
