@@ -59,6 +59,7 @@ def _settings_differ(run, requested) -> list[str]:
 
 
 def _check_folder(args, out: Path) -> None:
+    from npgan.train import RunLocked
     from npgan.train.run_folder import RunFolderError, check_folder
     if args.resume and args.overwrite:
         raise CLIError("--resume continues the run in --out and --overwrite starts it again: give one of them")
@@ -66,6 +67,8 @@ def _check_folder(args, out: Path) -> None:
         raise CLIError("--config holds a run's full settings; give --config or --recipe, not both")
     try:
         check_folder(out, resume=args.resume, overwrite=args.overwrite)
+    except RunLocked as exc:
+        raise CLIError(str(exc)) from None
     except RunFolderError as exc:
         raise CLIError(f"--resume: {exc}" if args.resume else str(exc)) from None
 

@@ -105,6 +105,13 @@ class RunLock:
                 logger.warning("note: %s: took over a stale lock (%s)", self.path, why)
         raise RunLocked(f"{self.path}: could not take the lock: other processes are taking it at the same time")
 
+    def held_by_another(self) -> str | None:
+        """If a live process (not a stale lock) holds the folder, the message saying so; else None."""
+        raw, holder = self._read()
+        if raw is None or (holder is not None and holder.get("token") == self.token):
+            return None
+        return self._held_message(holder) if self._stale(holder) is None else None
+
     def _create(self) -> bool:
         tmp = self.path.with_name(f"{LOCK_NAME}.{self.token}.new")
         tmp.write_bytes(self._content())

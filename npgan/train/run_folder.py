@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from npgan.train.checkpoint import remove_stale_temporaries
-from npgan.train.lock import LOCK_NAME, RunLock
+from npgan.train.lock import LOCK_NAME, RunLock, RunLocked
 
 logger = logging.getLogger("npgan")
 
@@ -47,13 +47,17 @@ def run_files(folder) -> list[str]:
     return [name for name in RUN_FILES if (folder / name).exists()]
 
 
-def check_folder(folder, *, resume: bool, overwrite: bool) -> None:
-    """What can be checked without the lock: raise :class:`RunFolderError` if the request cannot work."""
+def check_folder(folder, *, resume: bool, overwrite: bool, lock: bool = True) -> None:
+    """What can be checked without taking the lock: :class:`RunFolderError` (or
+    :class:`~npgan.train.lock.RunLocked`, if a live process trains there) if the request cannot work."""
     folder = Path(folder)
     if resume and overwrite:
         raise RunFolderError("resume continues the run in the folder and overwrite starts it again: choose one")
     if folder.exists() and not folder.is_dir():
         raise RunFolderError(f"{folder} is a file, not a folder")
+    held = RunLock(folder).held_by_another() if lock and (folder / LOCK_NAME).exists() else None
+    if held:
+        raise RunLocked(held)
     present = run_files(folder)
     if resume and CHECKPOINT_NAME not in present:
         if present:
@@ -101,7 +105,8 @@ class RunFolder:
         except OSError as exc:
             raise RunFolderError(f"cannot write in {self.path}: {exc.strerror or exc}") from None
         try:
-            check_folder(self.path, resume=resume, overwrite=overwrite)  # again, now that no one else can change it
+            # again, now that no one else can change the folder
+            check_folder(self.path, resume=resume, overwrite=overwrite, lock=False)
             self._remove_leftovers()
             if overwrite:
                 self._remove_run_files()
