@@ -26,8 +26,9 @@ class MetricsError(ValueError):
 class MetricsRead:
     """What :func:`read_metrics` found.
 
-    ``records`` are the complete lines (updates 1..n in order); ``ends`` the byte offset after each
-    record's line; ``torn`` whether an incomplete last line was dropped.
+    ``records`` are the complete lines, updates in order without a gap (from 1, or from where a
+    resume found the log missing); ``ends`` the byte offset after each record's line; ``torn``
+    whether an incomplete last line was dropped.
     """
 
     records: list[dict]
@@ -44,7 +45,7 @@ def read_metrics(path, *, note: bool = True) -> MetricsRead:
         No such file.
     MetricsError
         A complete line that is not a JSON object with an integer ``update``, or updates that do not
-        run 1, 2, 3, ... (two runs' logs mixed, or lines lost).
+        follow each other (two runs' logs mixed, or lines lost).
     """
     path = Path(path)
     data = path.read_bytes()
@@ -61,9 +62,10 @@ def read_metrics(path, *, note: bool = True) -> MetricsRead:
             raise MetricsError(f"{path}: line {number} is not valid JSON") from None
         if not isinstance(record, dict) or type(record.get("update")) is not int:
             raise MetricsError(f"{path}: line {number} is not a metrics record (a JSON object with an integer 'update')")
-        if record["update"] != len(records) + 1:
+        expected = records[-1]["update"] + 1 if records else None
+        if (expected is None and record["update"] < 1) or (expected is not None and record["update"] != expected):
             raise MetricsError(f"{path}: line {number} holds update {record['update']}, expected "
-                               f"{len(records) + 1} (the log is not one run's updates in order)")
+                               f"{expected or 'a positive number'} (the log is not one run's updates in order)")
         records.append(record)
         ends.append(offset)
     if torn and note:
@@ -72,21 +74,24 @@ def read_metrics(path, *, note: bool = True) -> MetricsRead:
 
 
 def truncate_metrics(path, update: int) -> int:
-    """Cut ``path`` back to its first ``update`` records (and drop a torn line); return the lines cut.
+    """Cut ``path`` back to the record of ``update`` (and drop a torn line); return the lines cut.
 
     Raises
     ------
     MetricsError
-        The log is damaged (see :func:`read_metrics`) or holds fewer than ``update`` records, i.e.
-        lines the checkpoint's updates wrote are missing.
+        The log is damaged (see :func:`read_metrics`) or does not reach ``update``, i.e. lines
+        the checkpoint's updates wrote are missing.
     """
     path = Path(path)
     found = read_metrics(path, note=False)
-    if len(found.records) < update:
+    first = found.records[0]["update"] if found.records else 1
+    last = found.records[-1]["update"] if found.records else 0
+    if last < update or first > update + 1:
         raise MetricsError(f"{path} holds {len(found.records)} updates but the checkpoint is of update {update}: "
                            "the log has lost lines; move it away to resume without it")
-    keep = found.ends[update - 1] if update else 0
-    cut = len(found.records) - update
+    n_keep = update - first + 1
+    keep = found.ends[n_keep - 1] if n_keep > 0 else 0
+    cut = len(found.records) - n_keep
     if keep != path.stat().st_size:
         os.truncate(path, keep)
         if cut or found.torn:
