@@ -181,26 +181,25 @@ class RunLock:
         aside = self.path.with_name(f"{LOCK_NAME}.{self.token}.stale")
         try:
             os.rename(self.path, aside)
+            moved = aside.read_bytes()
         except FileNotFoundError:
             return False
-        if aside.read_bytes() != judged:  # a fresh lock of a process that took over first: put it back
+        if moved != judged:  # a fresh lock of a process that took over first: put it back
             try:
                 os.link(aside, self.path)
             except OSError:
                 pass
-            aside.unlink()
+            aside.unlink(missing_ok=True)
             return False
-        aside.unlink()
+        aside.unlink(missing_ok=True)
         return True  # the next round of acquire() creates our lock
 
     def _remove_leftovers(self) -> None:
-        """Private files of lock attempts that a kill cut short (older than a minute: not in use)."""
+        """Private files of lock attempts that a kill cut short (safe while the lock is ours: another
+        process's attempt in flight fails either way, and copes with its file vanishing)."""
         for p in self.path.parent.glob(f"{LOCK_NAME}.*"):
-            try:
-                if p.suffix in (".new", ".stale") and time.time() - p.stat().st_mtime > 60:
-                    p.unlink()
-            except FileNotFoundError:
-                pass
+            if p.suffix in (".new", ".stale"):
+                p.unlink(missing_ok=True)
 
     def _owned(self) -> bool:
         raw, holder = self._read()
