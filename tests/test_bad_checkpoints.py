@@ -315,3 +315,22 @@ def test_bad_checkpoint_through_the_command_line(name, real_run, tmp_path):
     assert res.returncode == 2, res.stderr
     line = _one_error_line(res.stderr, argv[0])
     assert str(run / CKPT) in line and message in line and "pickle" not in line, line
+
+
+def test_a_run_of_an_npgan_without_run_ids_resumes_and_survives_a_kill_after_the_resume(good_run, tmp_path,
+                                                                                       monkeypatch):
+    """Neither side has an id: the settings agree, so it resumes; config.json then has an id and the
+    checkpoint not yet (a kill before the next checkpoint), which must resume too."""
+    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    _legacy_config_json(run)
+    state = load_checkpoint(run / CKPT)
+    state.pop("run_id")
+    save_checkpoint(run / CKPT, state)
+    argv = ["train", "--out", str(run), "--resume", "--no-progress", "--no-figures"]
+    assert main([*argv, "--updates", "5", "--checkpoint-every", "100"]) == 0  # ends with a checkpoint at 5 ...
+    save_checkpoint(run / CKPT, state)  # ... put back the id-less one of update 4, as if killed before saving
+    assert "run_id" in json.loads((run / "config.json").read_text())
+    assert main([*argv, "--updates", "6"]) == 0
+    assert load_checkpoint(run / CKPT)["update"] == 6

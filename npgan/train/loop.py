@@ -179,12 +179,13 @@ def _same_run(folder: RunFolder, state: dict, config: TrainingConfig) -> str:
     meta, ckpt_id = folder.read_config(), state.get("run_id")
     if meta is None:
         return ckpt_id or secrets.token_hex(8)
-    if ckpt_id is not None or meta.get("run_id") is not None:
-        if ckpt_id != meta.get("run_id"):
+    folder_id = meta.get("run_id") if isinstance(meta.get("run_id"), str) else None
+    if ckpt_id is not None and folder_id is not None:
+        if ckpt_id != folder_id:
             raise CheckpointError(f"{folder.checkpoint} belongs to another run (id {ckpt_id}) than {folder.config} "
-                                  f"(id {meta.get('run_id')}); a checkpoint copied in from elsewhere is not resumed")
+                                  f"(id {folder_id}); a checkpoint copied in from elsewhere is not resumed")
         return ckpt_id
-    try:  # runs of npgan versions without run ids: the settings must agree
+    try:  # a side without an id (written by an npgan without run ids): the settings must agree
         same = (TrainingConfig.from_dict(meta.get("config")) == config and meta.get("seed") == state["seed"]
                 and meta.get("dataset") == state["dataset"])
     except (TypeError, ValueError, KeyError, AttributeError):
@@ -192,7 +193,7 @@ def _same_run(folder: RunFolder, state: dict, config: TrainingConfig) -> str:
     if not same:
         raise CheckpointError(f"{folder.checkpoint} belongs to another run than {folder.config} (their settings, "
                               "seed or dataset differ); a checkpoint copied in from elsewhere is not resumed")
-    return secrets.token_hex(8)
+    return ckpt_id or folder_id or secrets.token_hex(8)
 
 
 def _resume(folder: RunFolder, images) -> _Run:
