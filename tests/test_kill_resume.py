@@ -161,44 +161,48 @@ def test_twenty_random_kills_each_resumed_end_identical_to_an_uninterrupted_run(
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.json", "metrics.jsonl"]
 
 
-CLI = [sys.executable, "-m", "npgan", "train", "--updates", "12", "--checkpoint-every", "2", "--batch-size", "8",
+CLI = [sys.executable, "-m", "npgan", "train", "--updates", "40", "--checkpoint-every", "2", "--batch-size", "8",
        "--subset", "64", "--no-progress", "--no-figures", "--set", "latent.noise_dim=8", "--seed", "3"]
 
 
-def _kill_when(proc, out, rng, during_write: bool) -> None:
-    """SIGKILL ``proc`` while a checkpoint is being written (if ``during_write``) or at a random moment."""
-    deadline = time.monotonic() + (60.0 if during_write else float(rng.uniform(2.0, 8.0)))
+def _kill_when(proc, out, rng, during_write: bool) -> bool:
+    """SIGKILL ``proc`` while a checkpoint is being written (if ``during_write``) or at a random moment;
+    return whether a checkpoint was being written when it was killed."""
+    deadline = time.monotonic() + (120.0 if during_write else float(rng.uniform(1.0, 5.0)))
     while time.monotonic() < deadline and proc.poll() is None:
         if during_write and any(out.glob("checkpoint.npz.*.tmp")):
             break
         time.sleep(0.002)
+    writing = any(out.glob("checkpoint.npz.*.tmp"))
     proc.kill()
+    return writing
 
 
 @pytest.mark.slow
 def test_npgan_train_killed_twenty_times_resumes_to_the_uninterrupted_run(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     straight = tmp_path / "straight"
-    subprocess.run([*CLI, "--out", str(straight)], check=True, env=env, capture_output=True, timeout=600)
+    subprocess.run([*CLI, "--out", str(straight)], check=True, env=env, capture_output=True, timeout=900)
     out = tmp_path / "killed"
     rng = np.random.default_rng(7)
-    kills = attempts = 0
+    kills = during_write = attempts = 0
     while True:
         attempts += 1
         assert attempts < 80, f"no finished run after {kills} kills"
         resume = ["--resume"] if (out / "checkpoint.npz").exists() else ["--overwrite"]
         proc = subprocess.Popen([*CLI, "--out", str(out), *resume], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        if kills < 20:
-            _kill_when(proc, out, rng, during_write=kills % 2 == 1)
-        _, err = proc.communicate(timeout=600)
+        writing = _kill_when(proc, out, rng, during_write=kills % 2 == 1) if kills < 20 else False
+        _, err = proc.communicate(timeout=900)
         if proc.returncode == -signal.SIGKILL:
             kills += 1
+            during_write += writing
             continue
         assert proc.returncode == 0 and "Traceback" not in err, err
-        if kills >= 20:
-            break
+        break
+    assert kills == 20 and during_write >= 5, (kills, during_write)
     a, b = load_checkpoint(straight / "checkpoint.npz"), load_checkpoint(out / "checkpoint.npz")
+    assert a["update"] == b["update"] == 40
     for part in ("nets", "opt_d", "opt_g"):
         for k, v in a["trainer"][part].items():
             np.testing.assert_array_equal(v, b["trainer"][part][k], err_msg=f"{part}.{k}")

@@ -107,9 +107,10 @@ def _resumed_settings(args, out: Path):
         diff.append(f"subset: run {subset} images, given {args.subset}")
     if diff:
         raise CLIError("--resume keeps the run's own settings, and these differ from the ones given: " + "; ".join(diff))
-    updates = args.updates or meta.get("updates") or 5000
-    if not isinstance(updates, int) or updates < at:
-        raise CLIError(f"--updates {updates} is less than the {at} updates the run in {out} has made")
+    if args.updates is not None and args.updates < at:
+        raise CLIError(f"--updates {args.updates} is less than the {at} updates the run in {out} has made")
+    planned = meta.get("updates") if isinstance(meta.get("updates"), int) and meta["updates"] > 0 else 5000
+    updates = args.updates or max(planned, at)
     return run_config, seed, updates, dataset, at, args.subset or subset
 
 
