@@ -142,10 +142,10 @@ def _frames_every(args, out: Path) -> int:
     return DEFAULT_EVERY if every is None else every
 
 
-def _check_memory(config) -> None:
+def _check_memory(config, n_images: int) -> None:
     from npgan.models.memory import check_training_memory
     try:
-        check_training_memory(config.model)
+        check_training_memory(config.model, n_images * 28 * 28 * 4, f"; {n_images:,} training images")
     except MemoryError as exc:
         raise CLIError(str(exc)) from None
 
@@ -178,7 +178,7 @@ def cmd_train(args) -> int:
     else:
         (config, seed, updates, dataset), subset = _new_settings(args), args.subset
     every = _frames_every(args, out)
-    _check_memory(config)
+    _check_memory(config, subset or MAX_SUBSET)  # before loading the data: the full split has MAX_SUBSET images
     try:
         options = TrainOptions(updates=updates, seed=seed, out_dir=out, checkpoint_every=args.checkpoint_every,
                                progress=not args.no_progress, overwrite=args.overwrite)

@@ -74,7 +74,10 @@ def available_memory() -> int | None:
 
 
 def check_training_memory(config: InfoGANConfig, extra_bytes: int = 0, what: str = "") -> MemoryEstimate:
-    """Raise :class:`NotEnoughMemory` if training ``config`` (plus ``extra_bytes``, e.g. the data) cannot fit."""
+    """Raise :class:`NotEnoughMemory` if training ``config`` (plus ``extra_bytes``, e.g. the data) cannot fit.
+
+    ``what`` describes ``extra_bytes`` in the message (e.g. ``"; 60,000 training images"``).
+    """
     est = training_memory(config)
     need = est.total + extra_bytes
     have = available_memory()

@@ -6,8 +6,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .activations import _Activation
 from .checked import describe_module, is_checked, verify_finite
 from .module import Module
+from .shape import Flatten, Reshape
+
+#: layers whose output (and input gradient) is finite whenever their input (and upstream gradient)
+#: is: ReLU, leaky ReLU, sigmoid and tanh of a finite value are finite, and so are their derivatives
+#: times a finite gradient; reshapes move values. What they pass on is not checked again.
+_KEEP_FINITE = (_Activation, Flatten, Reshape)
 
 
 class Sequential(Module):
@@ -21,7 +28,8 @@ class Sequential(Module):
     each child and its own output, the backward pass the upstream gradient of each child and the
     input gradient it returns, and a NaN or an infinity raises
     :class:`~npgan.nn.checked.NonFiniteError` naming the child that received it and the one that
-    produced it. The layers' own files hold no such checks.
+    produced it. What an activation or a reshape passes on is not checked again (it cannot turn
+    finite values into non-finite ones). The layers' own files hold no such checks.
 
     Parameters
     ----------
@@ -66,22 +74,23 @@ class Sequential(Module):
         layers = list(self._children.values())
         checked = is_checked()
         for i in range(len(layers) - 1, -1, -1):
-            if checked:
+            if checked and not (i + 1 < len(layers) and isinstance(layers[i + 1], _KEEP_FINITE)):
                 verify_finite(dy, lambda: self._where(layers, i, "the upstream gradient of", +1))
             if i == 0 and not need_dx:
                 dy = layers[0].backward(dy, need_dx=False)
             else:
                 dy = layers[i].backward(dy)
-        if checked and need_dx and layers:
+        if checked and need_dx and layers and not isinstance(layers[0], _KEEP_FINITE):
             verify_finite(dy, lambda: f"the input gradient returned by {describe_module(layers[0])}")
         return dy if need_dx else None
 
     def _forward_checked(self, x: np.ndarray) -> np.ndarray:
         layers = list(self._children.values())
         for i, layer in enumerate(layers):
-            verify_finite(x, lambda: self._where(layers, i, "the forward input of", -1))
+            if not (i and isinstance(layers[i - 1], _KEEP_FINITE)):
+                verify_finite(x, lambda: self._where(layers, i, "the forward input of", -1))
             x = layer(x)
-        if layers:
+        if layers and not isinstance(layers[-1], _KEEP_FINITE):
             verify_finite(x, lambda: f"the forward output of {describe_module(layers[-1])}")
         return x
 
