@@ -208,3 +208,28 @@ def test_npgan_train_killed_twenty_times_resumes_to_the_uninterrupted_run(tmp_pa
             np.testing.assert_array_equal(v, b["trainer"][part][k], err_msg=f"{part}.{k}")
     assert _strip(straight / "metrics.jsonl") == _strip(out / "metrics.jsonl")
     assert not list(out.glob("*.tmp")) and not (out / "train.lock").exists()
+
+
+def test_a_forked_child_runs_kernels_after_its_parent_used_the_thread_pool():
+    """The pool's workers are not copied by fork; a child that reused the pool would wait forever."""
+    from npgan.kernels.threads import parallel, use_threads
+    done = []
+    with use_threads(2):
+        parallel(done.append, 4)
+    pid = os.fork()
+    if pid == 0:
+        with use_threads(2):
+            out = []
+            parallel(out.append, 4)
+        os._exit(0 if sorted(out) == [0, 1, 2, 3] else 1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on its parent's thread pool")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and sorted(done) == [0, 1, 2, 3]

@@ -120,6 +120,20 @@ _users = 0
 _blas_limits = None
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's worker threads: forget the pools (a kernel would wait
+    for them forever) and any lock another thread held at the fork; a context still open in the
+    child runs its kernels on the caller."""
+    global _pool, _state_lock
+    _pools.clear()
+    _pool = None
+    _state_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def n_threads() -> int:
     """Threads the kernels split their work into now (1 outside :func:`use_threads`)."""
     pool = _pool
