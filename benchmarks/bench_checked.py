@@ -17,12 +17,18 @@ import time
 
 import numpy as np
 
+from npgan.kernels.threads import use_threads
 from npgan.models import InfoGANConfig
 from npgan.nn import checked, checked_mode
 from npgan.train import build_trainer
 
 
 def main(argv=None) -> None:
+    with use_threads():  # as train() runs its updates
+        _main(argv)
+
+
+def _main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--rounds", type=int, default=6)
