@@ -186,3 +186,8 @@ def test_resume_uses_the_runs_updates_and_subset_and_refuses_others(tmp_path, ca
     assert "--updates 3 is less than the 4 updates the run" in capsys.readouterr().err
     assert main(["train", "--out", str(out), "--resume", "--dataset", "mnist", "--no-progress"]) == 2
     assert "was trained on 'synthetic', not 'mnist'" in capsys.readouterr().err
+    other = tmp_path / "other"
+    assert main(["train", "--out", str(other), *TINY, "--seed", "5"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--resume", "--config", str(other / "config.json"), "--no-progress"]) == 2
+    assert "seed: run 0, given 5" in capsys.readouterr().err

@@ -98,10 +98,10 @@ def _resumed_settings(args, out: Path):
     meta = _run_meta(out)
     diff = []
     if any(getattr(args, f) not in (None, False, []) for f in _SETTING_FLAGS):
-        requested, _, _ = _requested(args, dataset)
+        requested, given_seed, _ = _requested(args, dataset)
         diff = _settings_differ(run_config, requested)
-        if args.seed is not None and args.seed != seed:
-            diff.insert(0, f"seed: run {seed}, given {args.seed}")
+        if (args.seed is not None or args.config is not None) and given_seed != seed:  # --seed, or --config's
+            diff.insert(0, f"seed: run {seed}, given {given_seed}")
     subset = meta.get("images") if isinstance(meta.get("images"), int) else None
     if args.subset is not None and subset is not None and args.subset != subset:
         diff.append(f"subset: run {subset} images, given {args.subset}")
