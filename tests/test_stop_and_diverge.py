@@ -174,6 +174,12 @@ def test_a_resumed_run_prints_and_plots_its_own_settings(tmp_path, monkeypatch, 
     assert "seed 0" in captured.err and "to 3 updates" in captured.err
 
 
+def test_a_run_started_from_python_is_not_resumed_by_the_command_line(images, tmp_path, capsys):
+    train(config(), images, options(tmp_path, updates=2))  # dataset "unknown"
+    assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--no-progress"]) == 2
+    assert "trained on 'unknown', which npgan train cannot load" in capsys.readouterr().err
+
+
 def test_resume_uses_the_runs_updates_and_subset_and_refuses_others(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["train", "--out", str(out), *TINY]) == 0

@@ -93,6 +93,9 @@ def _resumed_settings(args, out: Path):
     except CheckpointError as exc:
         raise CLIError(f"--resume: {exc}") from None
     dataset, seed, at = state["dataset"], state["seed"], state["update"]
+    if dataset not in DATASETS:
+        raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, which npgan train cannot load "
+                       "(a run started from Python: resume it with npgan.train.train(..., resume=True))")
     if args.dataset is not None and args.dataset != dataset:
         raise CLIError(f"--resume: the run in {out} was trained on {dataset!r}, not {args.dataset!r}")
     meta = _run_meta(out)
