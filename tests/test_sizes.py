@@ -122,10 +122,13 @@ def test_the_command_line_reports_a_directory_as_an_mnist_file_in_one_line(tmp_p
     (["eval", "x", "--samples", "1000000000"], "expected at most 100000"),
     (["eval", "x", "--bases", "100000"], "expected at most 4096"),
     (["eval", "x", "--limit", "1000000"], "expected at most 10000"),
+    (["report", "x", "--steps", "100001"], "expected at most 41"),
+    (["report", "x", "--noise", "1000000"], "expected at most 64"),
+    (["report", "x", "--budget", "1000000000"], "expected at most 65536"),
 ])
 def test_every_size_option_has_a_maximum(argv, message, tmp_path, capsys):
     try:
-        status = main([*argv, "--out", str(tmp_path / "out")] if argv[0] != "eval" else argv)
+        status = main([*argv, "--out", str(tmp_path / "out")] if argv[0] in ("train", "sample") else argv)
     except SystemExit as exc:  # argparse's own errors: one usage line and the message, exit 2
         status = exc.code
     assert status == 2
@@ -136,7 +139,8 @@ def test_every_size_option_has_a_maximum(argv, message, tmp_path, capsys):
 def test_each_size_option_states_its_maximum_in_its_help(capsys):
     for command, words in (("train", ["at most 10,000,000", "at most 60,000", "at most 4096"]),
                            ("sample", ["at most 10,000"]),
-                           ("eval", ["at most 100,000", "at most 4096", "at most 10,000"])):
+                           ("eval", ["at most 100,000", "at most 4096", "at most 10,000"]),
+                           ("report", ["at most 41", "at most 64", "at most 65,536"])):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         out = capsys.readouterr().out

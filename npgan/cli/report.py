@@ -6,7 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from npgan.cli._common import CLIError, int_at_least, nonneg_int, positive_int, run_folder
+from npgan.cli._common import CLIError, int_at_least, nonneg_int, positive_int_max, run_folder
+
+#: maxima of the explorer's sizes (each frame of each noise vector is rendered and embedded in the page)
+MAX_STEPS, MAX_NOISE, MAX_BUDGET = 41, 64, 65_536
 
 
 def make_report(run, *, data_dir=None, seed: int | None = None, steps: int | None = None,
@@ -50,9 +53,11 @@ def add_parser(sub) -> None:
     r.add_argument("--data-dir", default=None, help="MNIST folder, for evaluating an MNIST run")
     r.add_argument("--seed", type=nonneg_int, default=None,
                    help="seed of the explorer's noise vectors and the figures (default: the run's)")
-    r.add_argument("--steps", type=int_at_least(3, "odd, at least 3"), default=None,
-                   help="values of each continuous code in [-2, 2] (odd; default 9)")
-    r.add_argument("--noise", type=positive_int, default=None, help="noise vectors to step through (default 8)")
-    r.add_argument("--budget", type=positive_int, default=None,
-                   help="frames for the full grid of codes; beyond it codes go one at a time (default 8192)")
+    r.add_argument("--steps", type=int_at_least(3, "odd, at least 3", MAX_STEPS), default=None,
+                   help=f"values of each continuous code in [-2, 2] (odd; default 9, at most {MAX_STEPS})")
+    r.add_argument("--noise", type=positive_int_max(MAX_NOISE), default=None,
+                   help=f"noise vectors to step through (default 8, at most {MAX_NOISE})")
+    r.add_argument("--budget", type=positive_int_max(MAX_BUDGET), default=None,
+                   help="frames for the full grid of codes; beyond it codes go one at a time "
+                        f"(default 8192, at most {MAX_BUDGET:,})")
     r.set_defaults(func=cmd_report)

@@ -17,11 +17,16 @@ EVAL_NAME = "eval.json"
 
 
 def read_metrics(run_dir) -> list[dict]:
-    """The records of ``run_dir/metrics.jsonl`` (an empty list if there is none)."""
+    """The records of ``run_dir/metrics.jsonl`` (an empty list if there is none).
+
+    A torn last line (a write cut short) is dropped with a note; a damaged log is a
+    :class:`npgan.train.MetricsError` (see :func:`npgan.train.read_metrics`).
+    """
+    from npgan.train.metrics import read_metrics as read_log
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_log(path).records
 
 
 def evaluate_and_save(checkpoint, json_path=None, **kwargs) -> tuple[object, dict, list[Path]]:
