@@ -9,6 +9,7 @@ Commands, one module each::
     npgan sample     a grid of random samples                                               (runs.py)
     npgan curves     Figure 1: L_I against updates for several runs (InfoGAN vs GAN)        (runs.py)
     npgan report     one HTML page: settings, evaluation, figures, latent explorer, animation (report.py)
+    npgan sweep      a grid of runs (recipes x settings x seeds) on Dask, one summary table   (sweep.py)
 
 A command module defines ``add_parser(sub)``, which adds its sub-parser and sets ``func``; a user
 error is a :class:`~npgan.cli._common.CLIError`, printed as one line with exit status 2. So is an
@@ -24,11 +25,11 @@ import logging
 import sys
 
 from npgan import __version__
-from npgan.cli import recipes, report, runs, train
+from npgan.cli import recipes, report, runs, sweep, train
 from npgan.cli._common import CLIError, os_error_message
 
 #: the command modules, in the order ``npgan --help`` lists them
-COMMANDS = (train, recipes, runs, report)
+COMMANDS = (train, recipes, runs, report, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:

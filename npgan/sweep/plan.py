@@ -1,0 +1,213 @@
+"""What a sweep trains: arms (a recipe with settings) times seeds, and where each run lives.
+
+An *arm* is one set of settings: a recipe (:mod:`npgan.recipes`) with ``--set`` values on top. A
+setting given more than once is varied: every combination of the varied values is an arm, named
+after the recipe and the values it varies (``npgan``, ``npgan_consistency.weight=0.5``). The GAN
+baseline is one more arm, ``gan``: the first recipe with the settings given once and
+``gan_baseline=true``. Each arm runs every seed; run ``ARM/seedK`` lives in ``OUT/ARM/seedK``, a
+folder exactly like one ``npgan train`` writes.
+
+Nothing here imports Dask: a plan can be made, stored and read back on a machine without it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from npgan._checks import check_int
+from npgan.recipes import DATASETS, RECIPES
+from npgan.train import TrainingConfig
+
+#: the name of the GAN baseline's arm
+GAN_ARM = "gan"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a sweep.
+
+    Parameters
+    ----------
+    arm : str
+        The arm's name (also its folder under the sweep's output folder).
+    recipe : str
+        The recipe the settings start from.
+    seed : int
+    overrides : dict[str, str]
+        Flat settings on top of the recipe, as on the command line (``{"consistency.weight": "0.5"}``).
+    """
+
+    arm: str
+    recipe: str
+    seed: int
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """``ARM/seedK``: the run's name in tables and its folder below the output folder."""
+        return f"{self.arm}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How each finished run is evaluated (the options of ``npgan eval``)."""
+
+    samples: int = 10000
+    bases: int = 64
+    limit: int | None = None
+
+    def __post_init__(self):
+        check_int(self.samples, "samples", minimum=1)
+        check_int(self.bases, "bases", minimum=2)
+        if self.limit is not None:
+            check_int(self.limit, "limit", minimum=1)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A whole sweep: the runs and what every run shares.
+
+    Parameters
+    ----------
+    dataset : {"synthetic", "mnist"}
+    runs : tuple of RunSpec
+    updates : int
+        Updates per run.
+    out : pathlib.Path
+        The sweep's folder (absolute: workers run elsewhere).
+    data_dir : str, optional
+        MNIST folder, the same path on every worker; None for the synthetic digits.
+    subset : int, optional
+        Train on the first ``subset`` images only.
+    checkpoint_every : int
+    evaluation : EvalOptions
+    figures : bool
+        Write each run's figures, as ``npgan train`` and ``npgan eval`` do.
+    """
+
+    dataset: str
+    runs: tuple
+    updates: int = 5000
+    out: Path = Path("runs/sweep")
+    data_dir: str | None = None
+    subset: int | None = None
+    checkpoint_every: int = 500
+    evaluation: EvalOptions = field(default_factory=EvalOptions)
+    figures: bool = True
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"`dataset` must be one of {list(DATASETS)}, got {self.dataset!r}")
+        runs = tuple(self.runs)
+        if not runs or not all(isinstance(r, RunSpec) for r in runs):
+            raise TypeError("`runs` must be a non-empty sequence of RunSpec")
+        names = [r.name for r in runs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"`runs` names a run twice: {sorted(n for n in set(names) if names.count(n) > 1)}")
+        object.__setattr__(self, "runs", runs)
+        object.__setattr__(self, "out", Path(self.out))
+        check_int(self.updates, "updates", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        if self.subset is not None:
+            check_int(self.subset, "subset", minimum=1)
+
+    def folder(self, run: RunSpec, root: Path | None = None) -> Path:
+        """The folder of ``run`` below ``root`` (default: the sweep's output folder)."""
+        return Path(self.out if root is None else root) / run.arm / f"seed{run.seed}"
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict (the ``spec`` entry of ``sweep.json``)."""
+        d = asdict(self)
+        d["out"] = str(self.out)
+        d["runs"] = [asdict(r) for r in self.runs]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SweepSpec":
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["runs"] = tuple(RunSpec(**r) for r in d["runs"])
+        d["evaluation"] = EvalOptions(**d.get("evaluation", {}))
+        return cls(**d)
+
+
+def parse_seeds(tokens) -> list[int]:
+    """Seeds from tokens such as ``["0-4"]``, ``["0", "2", "7-9"]`` or ``["0,2"]``, in order, no repeats."""
+    seeds: list[int] = []
+    for token in (t for tok in tokens for t in str(tok).split(",") if t.strip()):
+        lo, sep, hi = token.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi if sep else lo)
+        except ValueError:
+            raise ValueError(f"`seeds`: expected N or A-B (non-negative integers), got {token!r}") from None
+        if first < 0 or last < first:
+            raise ValueError(f"`seeds`: expected N or A-B with 0 <= A <= B, got {token!r}")
+        seeds += [s for s in range(first, last + 1) if s not in seeds]
+    if not seeds:
+        raise ValueError("`seeds`: no seed given")
+    return seeds
+
+
+def _value_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return ",".join(_value_text(v) for v in value)
+    if isinstance(value, numbers.Number):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return str(value)
+
+
+def _check_keys(sets) -> None:
+    known = TrainingConfig().settings()
+    for key, _ in sets:
+        if key not in known:
+            raise ValueError(f"unknown setting {key!r}; the settings are: {', '.join(known)}")
+
+
+def plan_runs(recipes, seeds, sets=(), *, gan_baseline: bool = False) -> tuple[RunSpec, ...]:
+    """The runs of a grid: every recipe and every combination of varied settings, times every seed.
+
+    Parameters
+    ----------
+    recipes : sequence of str
+        Recipe names (``npgan recipes``).
+    seeds : sequence of int
+    sets : sequence of (key, value)
+        Flat settings; a key given more than once is varied (one arm per value, in the order given).
+    gan_baseline : bool
+        Add the ``gan`` arm: the first recipe, the settings given once, ``gan_baseline=true``.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe or setting key (values are checked where the run starts, so a bad value
+        fails its own runs only).
+    """
+    recipes = list(dict.fromkeys(recipes))
+    if not recipes:
+        raise ValueError("`recipes`: no recipe given")
+    for r in recipes:
+        if r not in RECIPES:
+            raise ValueError(f"`recipes` must name recipes of {list(RECIPES)}, got {r!r}")
+    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
+    sets = [(str(k), _value_text(v)) for k, v in sets]
+    _check_keys(sets)
+    values: dict[str, list[str]] = {}
+    for key, value in sets:
+        if value not in values.setdefault(key, []):
+            values[key].append(value)
+    fixed = {k: v[0] for k, v in values.items() if len(v) == 1}
+    varied = {k: v for k, v in values.items() if len(v) > 1}
+    arms = []
+    for recipe in recipes:
+        for combo in itertools.product(*varied.values()):
+            chosen = dict(zip(varied, combo))
+            name = "_".join([recipe] + [f"{k}={v}".replace("/", "-") for k, v in chosen.items()])
+            arms.append((name, recipe, {**fixed, **chosen}))
+    if gan_baseline:
+        arms.append((GAN_ARM, recipes[0], {**fixed, "gan_baseline": "true"}))
+    return tuple(RunSpec(arm, recipe, seed, overrides) for arm, recipe, overrides in arms for seed in seeds)

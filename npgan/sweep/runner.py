@@ -1,0 +1,200 @@
+"""Run a sweep on Dask: submit the runs that are not finished, follow them, record, summarise.
+
+:func:`run_sweep` is what ``npgan sweep`` calls. Each unfinished run is one Dask task
+(:func:`npgan.sweep.worker.run_task`); Dask places it on a free worker and, if that worker dies
+(killed, out of memory), runs it again elsewhere, where it resumes from its last checkpoint. A task
+that raises (a bad setting, a NaN abort) is recorded as failed, with its error, and the others go
+on. Ctrl-C asks every running run to stop after its current update with a checkpoint, waits for
+them, and leaves the sweep resumable: the same call continues it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+from distributed import wait
+from distributed import TimeoutError as DaskTimeoutError
+
+from npgan.sweep.cluster import LocalPlan, connect, plan_local
+from npgan.sweep.plan import RunSpec, SweepSpec
+from npgan.sweep.progress import SweepProgress
+from npgan.sweep.record import load_record, merge_specs, save_record
+from npgan.sweep.summary import Summary, write_summary
+from npgan.sweep.task import RunOutcome, is_finished
+from npgan.sweep.worker import PROGRESS_TOPIC, request_stop, run_task
+
+
+@dataclass
+class SweepResult:
+    """What one invocation did.
+
+    ``attempts``: this invocation's entries of ``sweep.json`` (run name -> status, error, start and
+    end update, host, seconds); ``skipped``: runs found finished; ``interrupted``: stopped by Ctrl-C;
+    ``local``: the local cluster's shape (None on an existing cluster or when nothing was trained).
+    """
+
+    summary: Summary
+    attempts: dict
+    skipped: list
+    interrupted: bool
+    seconds: float
+    local: LocalPlan | None
+
+
+def _gather_root(spec: SweepSpec) -> str:
+    import tempfile
+    key = hashlib.sha1(str(spec.out).encode()).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / "npgan-sweep" / key)
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(folder / name)
+
+
+class _Execution:
+    """The client's side of one invocation: futures, their outcomes, the record and the bar."""
+
+    def __init__(self, client, spec: SweepSpec, todo: list[RunSpec], attempts: dict, *, threads,
+                 gather: bool, worker_dir, progress: bool, stop_timeout: float):
+        self.client, self.spec, self.attempts, self.gather = client, spec, attempts, gather
+        self.stop_timeout = stop_timeout
+        self.sweep_id = uuid.uuid4().hex
+        self.new: dict[str, dict] = {}
+        self.bar = SweepProgress([r.name for r in todo], spec.updates, enabled=progress)
+        client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
+        root = worker_dir or (_gather_root(spec) if gather else None)
+        self.futures = {client.submit(run_task, spec, run, self.sweep_id, threads, root, gather, pure=False,
+                                      key=f"npgan-sweep-{self.sweep_id[:8]}-{run.name}", retries=0): run
+                        for run in todo}
+
+    def _on_event(self, event) -> None:
+        msg = event[1]
+        if isinstance(msg, dict) and msg.get("sweep") == self.sweep_id:
+            self.bar.running(msg["run"], msg["update"])
+
+    def _record(self, run: RunSpec, entry: dict) -> None:
+        self.attempts[run.name] = self.new[run.name] = entry
+        save_record(self.spec.out, self.spec, self.attempts)
+
+    def _fail(self, run: RunSpec, error: str, **more) -> None:
+        self._record(run, {"status": "failed", "error": error, **more})
+        self.bar.finished(run.name, "failed", error)
+
+    def collect(self, future) -> None:
+        run = self.futures[future]
+        if future.status == "cancelled":
+            return
+        if future.status == "error":
+            exc = future.exception()
+            self._fail(run, f"{type(exc).__name__}: {exc}")
+            return
+        outcome: RunOutcome = future.result()
+        if outcome.status == "failed":
+            self._fail(run, outcome.error, host=outcome.host, traceback=outcome.traceback)
+            return
+        folder = self.spec.folder(run)
+        if outcome.files is not None:
+            _write_files(folder, outcome.files)
+        if outcome.status == "done" and not is_finished(folder, self.spec.updates):
+            self._fail(run, f"the worker wrote the run to {outcome.folder} on {outcome.host}, which this "
+                            "machine does not see: give --out a folder shared by every worker, or --gather")
+            return
+        self._record(run, {"status": outcome.status, "error": "", "start_update": outcome.start_update,
+                           "end_update": outcome.end_update, "host": outcome.host,
+                           "seconds": round(outcome.seconds, 3)})
+        self.bar.finished(run.name, outcome.status)
+
+    def follow(self) -> None:
+        """Collect every future as it finishes, refreshing the bar."""
+        pending = set(self.futures)
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
+            except (DaskTimeoutError, TimeoutError):
+                done = set()
+            for f in done:
+                self.collect(f)
+            self.bar.refresh()
+
+    def stop(self) -> None:
+        """Ctrl-C: ask the runs to checkpoint and stop; wait for them (a second Ctrl-C stops waiting)."""
+        self.bar.note("stopping: each running run saves a checkpoint after its current update "
+                      "(Ctrl-C again to stop waiting; the runs keep their last periodic checkpoint)")
+        pending = [f for f in self.futures if f.status not in ("finished", "error", "cancelled")]
+        try:
+            self.client.run(request_stop, self.sweep_id, on_error="ignore")
+            wait(pending, timeout=self.stop_timeout)
+        except (KeyboardInterrupt, DaskTimeoutError, TimeoutError):
+            pass
+        for f in pending:
+            if f.done():
+                self.collect(f)
+        self.client.cancel([f for f in pending if not f.done()])
+
+    def close(self) -> None:
+        self.client.unsubscribe_topic(PROGRESS_TOPIC)
+        self.bar.close()
+
+
+def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, workers: int | None = None,
+              threads_per_run: int | None = None, gather: bool = False, worker_dir: str | None = None,
+              progress: bool = True, stop_timeout: float = 300.0) -> SweepResult:
+    """Train and evaluate every unfinished run of ``spec`` on Dask, then write the summary.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        ``spec.out`` must be absolute when the runs are trained elsewhere (workers resolve it).
+    client : distributed.Client, optional
+        Use this client's cluster (``workers`` does not apply; ``threads_per_run`` default 1).
+    scheduler : str, optional
+        Address of an existing scheduler (``tcp://HOST:8786``), used as ``client``.
+    workers, threads_per_run : int, optional
+        The local cluster's shape (:func:`npgan.sweep.cluster.plan_local`).
+    gather : bool
+        Runs are written on the workers (``worker_dir``, default a folder in their temp directory)
+        and their files sent back to ``spec.out`` when they finish; otherwise the workers write
+        into ``spec.out`` directly, which must be the same folder on every worker.
+    progress : bool
+        Show the progress bar.
+    stop_timeout : float
+        Seconds to wait for the runs to checkpoint after Ctrl-C.
+
+    Returns
+    -------
+    SweepResult
+    """
+    t0 = time.perf_counter()
+    old, attempts = load_record(spec.out)
+    full = merge_specs(old, spec)
+    save_record(spec.out, full, attempts)
+    todo = [r for r in spec.runs if not is_finished(spec.folder(r), spec.updates)]
+    skipped = [r.name for r in spec.runs if r not in todo]
+    local, interrupted, new = None, False, {}
+    if todo:
+        if client is None and scheduler is None:
+            local = plan_local(len(todo), workers=workers, threads_per_run=threads_per_run)
+        threads = local.threads_per_run if local else (threads_per_run or 1)
+        with (nullcontext(client) if client is not None else connect(scheduler, local)) as c:
+            run = _Execution(c, full, todo, attempts, threads=threads, gather=gather, worker_dir=worker_dir,
+                             progress=progress, stop_timeout=stop_timeout)
+            try:
+                run.follow()
+            except KeyboardInterrupt:
+                interrupted = True
+                run.stop()
+            finally:
+                run.close()
+            new = run.new
+    summary = write_summary(spec.out)
+    return SweepResult(summary=summary, attempts=new, skipped=skipped, interrupted=interrupted,
+                       seconds=time.perf_counter() - t0, local=local)

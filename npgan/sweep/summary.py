@@ -1,0 +1,196 @@
+"""The sweep's table: one row per run, read from the run folders, and per arm the median, min and max.
+
+Everything is read back from disk (``sweep.json``, each run's ``metrics.jsonl``, ``config.json`` and
+``eval.json``), so :func:`write_summary` rebuilds the same files whether the runs were just trained
+or finished long ago (``npgan sweep --report DIR``). Columns:
+
+- ``status``: ``done`` (trained to the sweep's updates and evaluated), ``failed`` (with ``error``),
+  ``stopped`` (a checkpoint short of the end; the next invocation resumes it) or ``not started``.
+- ``update``: the last update in the run's metrics log.
+- ``accuracy``: Q's categorical code on the test split, Hungarian-matched (``npgan eval``).
+- ``li_1000``, ``li_end``: L_I (categorical, nats), mean over the 50 updates up to update 1 000 and
+  up to the run's last update; ``li_eval``: L_I on fresh samples at the end.
+- ``mig``, ``mig_style``: the MIG over all factors and over rotation and width (synthetic digits).
+- ``train_s``: training time, the sum of the logged update times (right across resumes).
+- ``cK_rotation``, ``cK_width``: rank correlations of each continuous code along sweeps (CSV only).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from npgan.sweep.plan import SweepSpec
+from npgan.sweep.record import load_record
+from npgan.sweep.task import EVAL_NAME, is_finished
+from npgan.train.loop import METRICS_NAME
+
+FIELDS = ("run", "arm", "recipe", "seed", "status", "update", "accuracy", "li_1000", "li_end", "li_eval",
+          "mig", "mig_style", "train_s", "error")
+#: the columns summarised per arm (median, minimum, maximum over its finished runs)
+ARM_FIELDS = ("accuracy", "li_1000", "li_end", "mig_style", "mig", "train_s")
+LI_WINDOW = 50
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The rows (one per run), the per-arm statistics and the files written."""
+
+    rows: list
+    arms: list
+    csv: Path
+    markdown: Path
+    figure: Path | None
+
+
+def li_at(records: list[dict], update: int, window: int = LI_WINDOW) -> float | None:
+    """Mean ``li_cat`` over the ``window`` updates up to ``update`` (None if the run did not get there)."""
+    if not records or records[-1]["update"] < update:
+        return None
+    vals = [r["li_cat"] for r in records if update - window < r["update"] <= update]
+    return float(statistics.fmean(vals)) if vals else None
+
+
+def read_metrics(folder: Path) -> list[dict]:
+    """The run's metrics lines (empty if it has none yet)."""
+    try:
+        text = (Path(folder) / METRICS_NAME).read_text()
+    except FileNotFoundError:
+        return []
+    return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def _eval_fields(folder: Path, n_categorical: int) -> dict:
+    try:
+        ev = json.loads((folder / EVAL_NAME).read_text())
+    except FileNotFoundError:
+        return {}
+    row = {"accuracy": ev.get("accuracy"), "li_eval": ev.get("li_cat")}
+    factors = ev.get("factors") or {}
+    row.update(mig=factors.get("mig"), mig_style=factors.get("mig_style"))
+    for c in ev.get("continuous", []):
+        name = f"c{n_categorical + c['code'] + 1}"
+        row[f"{name}_rotation"], row[f"{name}_width"] = c["rotation"], c["width"]
+    return row
+
+
+def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> dict:
+    """The summary row of one run (``attempt``: its entry in ``sweep.json``, if any)."""
+    folder = spec.folder(run)
+    row = dict.fromkeys(FIELDS)
+    row.update(run=run.name, arm=run.arm, recipe=run.recipe, seed=run.seed, error="")
+    row["update"] = records[-1]["update"] if records else 0
+    if is_finished(folder, spec.updates):
+        row["status"] = "done"
+    elif attempt and attempt.get("status") == "failed":
+        row.update(status="failed", error=attempt.get("error", ""))
+    else:
+        row["status"] = "stopped" if records else "not started"
+    if records:
+        row["li_1000"] = li_at(records, 1000)
+        row["li_end"] = li_at(records, records[-1]["update"])
+        row["train_s"] = sum(r["seconds"] for r in records)
+    if row["status"] == "done":
+        cfg = json.loads((folder / "config.json").read_text())["config"]
+        row.update(_eval_fields(folder, len(cfg["model"]["latent"]["categorical"])))
+    return row
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def arm_stats(rows: list[dict]) -> list[dict]:
+    """Per arm (in order of appearance): runs, done, failed and the median/min/max of :data:`ARM_FIELDS`."""
+    out = []
+    for arm in dict.fromkeys(r["arm"] for r in rows):
+        mine = [r for r in rows if r["arm"] == arm]
+        stats = {"arm": arm, "runs": len(mine), "done": sum(r["status"] == "done" for r in mine),
+                 "failed": sum(r["status"] == "failed" for r in mine)}
+        for key in ARM_FIELDS:
+            vals = [r[key] for r in mine if r["status"] == "done" and _finite(r[key])]
+            stats[key] = (statistics.median(vals), min(vals), max(vals)) if vals else None
+        out.append(stats)
+    return out
+
+
+def _cell(v, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown(spec: SweepSpec, rows: list[dict], arms: list[dict]) -> str:
+    """``summary.md``: the runs and the per-arm medians (min-max)."""
+    lines = [f"# Sweep {spec.out.name}: {spec.dataset}, {spec.updates} updates per run", "",
+             f"{len(rows)} runs: " + ", ".join(f"{sum(r['status'] == s for r in rows)} {s}"
+                                              for s in ("done", "failed", "stopped", "not started")), "",
+             "## Per arm: median (min - max) over finished runs", "",
+             "| arm | done / runs | " + " | ".join(ARM_FIELDS) + " |", "|---" * (len(ARM_FIELDS) + 2) + "|"]
+    for a in arms:
+        cells = ["—" if a[k] is None else
+                 (f"{a[k][0]:.0f} ({a[k][1]:.0f} - {a[k][2]:.0f})" if k == "train_s" else
+                  f"{a[k][0]:.3f} ({a[k][1]:.3f} - {a[k][2]:.3f})") for k in ARM_FIELDS]
+        lines.append(f"| {a['arm']} | {a['done']} / {a['runs']} | " + " | ".join(cells) + " |")
+    shown = [k for k in FIELDS if k not in ("arm", "recipe")]
+    lines += ["", "## Runs", "", "| " + " | ".join(shown) + " |", "|---" * len(shown) + "|"]
+    for r in rows:
+        cells = [_cell(r[k], 0 if k == "train_s" else 3) if k != "error" else _cell(r[k][:200]) for k in shown]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def format_csv(rows: list[dict]) -> str:
+    """``summary.csv``: :data:`FIELDS`, then the continuous codes' correlations; empty cells for none."""
+    extra = sorted({k for r in rows for k in r} - set(FIELDS))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[*FIELDS, *extra], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if r.get(k) is None else round(r[k], 6) if isinstance(r[k], float) else r[k])
+                         for k in writer.fieldnames})
+    return buf.getvalue()
+
+
+def _categorical_entropy(spec: SweepSpec) -> float | None:
+    from npgan.train import TrainingConfig
+    for run in spec.runs:
+        try:
+            cfg = json.loads((spec.folder(run) / "config.json").read_text())["config"]
+        except FileNotFoundError:
+            continue
+        latent = TrainingConfig.from_dict(cfg).model.latent
+        return latent.categorical_entropy() if latent.categorical else None
+    return None
+
+
+def write_summary(out, *, figure: bool = True) -> Summary:
+    """Read the sweep in ``out`` and write ``summary.csv``, ``summary.md`` and ``summary.png``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out`` holds no ``sweep.json``.
+    """
+    out = Path(out)
+    spec, attempts = load_record(out)
+    if spec is None:
+        raise FileNotFoundError(f"{out} holds no sweep (no sweep.json); is it the --out of an npgan sweep?")
+    spec = spec if spec.out == out else SweepSpec(**{**spec.__dict__, "out": out})  # the folder may have moved
+    metrics = {run.name: read_metrics(spec.folder(run)) for run in spec.runs}
+    rows = [run_row(spec, run, attempts.get(run.name), metrics[run.name]) for run in spec.runs]
+    arms = arm_stats(rows)
+    (out / "summary.csv").write_text(format_csv(rows))
+    (out / "summary.md").write_text(format_markdown(spec, rows, arms))
+    png = None
+    if figure:
+        from npgan.sweep.figure import plot_sweep
+        png = plot_sweep(rows, metrics, out / "summary.png", h_c=_categorical_entropy(spec))
+    return Summary(rows=rows, arms=arms, csv=out / "summary.csv", markdown=out / "summary.md", figure=png)

@@ -1,0 +1,63 @@
+"""The Dask side of a worker: the task a sweep submits, its progress events and its stop request.
+
+:func:`run_task` runs in a worker's thread: it pins the run's BLAS and numba threads, reports the
+update count as Dask events (topic :data:`PROGRESS_TOPIC`, at most about once a second) and stops
+with a checkpoint once the client has called :func:`request_stop` for its sweep. A run that raises
+(a bad setting, a NaN abort) returns a ``failed`` outcome with the error and its traceback, so the
+worker's log stays quiet and the client records it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import traceback
+from pathlib import Path
+
+from distributed import get_worker
+
+from npgan.sweep.plan import RunSpec, SweepSpec
+from npgan.sweep.task import RunOutcome, run_one
+from npgan.sweep.threads import pin_threads
+
+PROGRESS_TOPIC = "npgan-sweep-progress"
+_STOPPED: set[str] = set()  # sweeps whose runs are to stop (ids), in this worker process
+
+
+def request_stop(sweep_id: str) -> None:
+    """Ask this worker's runs of sweep ``sweep_id`` to stop after their current update (via ``Client.run``)."""
+    _STOPPED.add(sweep_id)
+
+
+def _reporter(sweep_id: str, run: RunSpec, updates: int, every: float = 1.0):
+    worker = get_worker()
+    last = [0.0]
+
+    def report(update: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every or update >= updates:
+            last[0] = now
+            worker.log_event(PROGRESS_TOPIC, {"sweep": sweep_id, "run": run.name, "update": int(update)})
+    return report
+
+
+def run_task(spec: SweepSpec, run: RunSpec, sweep_id: str, threads: int | None,
+             root: str | None = None, gather: bool = False) -> RunOutcome:
+    """One run of a sweep on this worker (:func:`npgan.sweep.task.run_one`).
+
+    ``threads``: the run's BLAS and numba threads (None: leave the worker's own setting). ``root``:
+    the folder for run folders on this worker (default the sweep's ``out``); ``gather``: return
+    the run folder's files to the client.
+    """
+    t0 = time.perf_counter()
+    try:
+        if threads is not None:
+            pin_threads(threads)
+        return run_one(spec, run, root=None if root is None else Path(root), gather=gather,
+                       report=_reporter(sweep_id, run, spec.updates),
+                       should_stop=lambda: sweep_id in _STOPPED)
+    except Exception as exc:  # the run fails alone; its error goes to the summary
+        return RunOutcome(name=run.name, status="failed", start_update=-1, end_update=-1,
+                          host=socket.gethostname(), folder=str(spec.folder(run, root)),
+                          seconds=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}",
+                          traceback=traceback.format_exc())

@@ -1,0 +1,285 @@
+"""npgan sweep: the grid, the summary, and sweeps on a real LocalCluster with 2 worker processes.
+
+The runs are tiny (batch 8, noise 8, a 64-image subset, a few updates, a small evaluation), so the
+file tests the mechanics: what is trained, what is skipped, what fails alone, what survives a killed
+worker or Ctrl-C, and that a sweep's run is the run ``npgan train`` makes.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from npgan.cli import main
+from npgan.sweep import EvalOptions, SweepSpec, parse_seeds, plan_runs, write_summary
+from npgan.sweep.cluster import plan_local
+from npgan.sweep.summary import FIELDS, li_at
+from npgan.train import load_checkpoint
+
+pytest.importorskip("distributed")
+
+TINY_SETS = [("batch_size", "8"), ("latent.noise_dim", "8")]
+TINY_EVAL = EvalOptions(samples=100, bases=2, limit=100)
+TINY_CLI = ["--subset", "64", "--set", "batch_size=8", "--set", "latent.noise_dim=8", "--eval-limit", "100",
+            "--eval-samples", "100", "--eval-bases", "2", "--no-progress"]
+
+
+# --------------------------------------------------------------------------- the plan, no cluster
+def test_seeds_accept_ranges_and_lists():
+    assert parse_seeds(["0-4"]) == [0, 1, 2, 3, 4]
+    assert parse_seeds(["0", "2", "7-8", "2"]) == [0, 2, 7, 8]
+    assert parse_seeds(["1,3"]) == [1, 3]
+    for bad in (["a"], ["3-1"], ["-1"], []):
+        with pytest.raises(ValueError, match="seeds"):
+            parse_seeds(bad)
+
+
+def test_grid_varies_a_key_given_twice_and_adds_the_gan_arm():
+    runs = plan_runs(["paper", "npgan"], [0, 1], [("consistency.weight", "0.5"), ("consistency.weight", "1"),
+                                                  ("batch_size", "8")], gan_baseline=True)
+    arms = list(dict.fromkeys(r.arm for r in runs))
+    assert arms == ["paper_consistency.weight=0.5", "paper_consistency.weight=1",
+                    "npgan_consistency.weight=0.5", "npgan_consistency.weight=1", "gan"]
+    assert len(runs) == 10 and [r.seed for r in runs[:2]] == [0, 1]
+    assert runs[0].overrides == {"batch_size": "8", "consistency.weight": "0.5"}
+    gan = [r for r in runs if r.arm == "gan"]
+    assert gan[0].recipe == "paper" and gan[0].overrides == {"batch_size": "8", "gan_baseline": "true"}
+    assert runs[0].name == "paper_consistency.weight=0.5/seed0"
+
+
+def test_grid_rejects_unknown_recipes_and_keys_at_once():
+    with pytest.raises(ValueError, match="unknown setting 'lamda'"):
+        plan_runs(["npgan"], [0], [("lamda", "1")])
+    with pytest.raises(ValueError, match="recipes"):
+        plan_runs(["nope"], [0])
+
+
+def test_local_cluster_shares_the_cores_among_the_runs():
+    assert plan_local(4, cores=2) == plan_local(2, cores=2)
+    p = plan_local(4, cores=2)
+    assert (p.workers, p.threads_per_run) == (2, 1)
+    p = plan_local(1, cores=8)
+    assert (p.workers, p.threads_per_run) == (1, 8)
+    p = plan_local(10, cores=8, threads_per_run=2)
+    assert (p.workers, p.threads_per_run) == (4, 2)
+    p = plan_local(10, cores=8, workers=3)
+    assert (p.workers, p.threads_per_run) == (3, 2)
+
+
+def test_li_at_is_the_mean_of_the_window_and_none_before_it():
+    recs = [{"update": u, "li_cat": float(u)} for u in range(1, 101)]
+    assert li_at(recs, 100, window=4) == pytest.approx(98.5)
+    assert li_at(recs, 1000) is None
+
+
+def test_sweep_without_dask_says_how_to_install_it(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    assert main(["sweep", "--out", str(tmp_path), "--updates", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install" in err and "[sweep]" in err and "Traceback" not in err
+
+
+def test_report_needs_a_sweep_folder(tmp_path, capsys):
+    assert main(["sweep", "--report", str(tmp_path)]) == 2
+    assert "no sweep.json" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- on a LocalCluster
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of 2 worker processes (1 thread each), shared by the tests below."""
+    from npgan.sweep.cluster import connect
+    with connect(None, plan_local(2, workers=2, threads_per_run=1)) as c:
+        yield c
+
+
+def sweep_2x2_args(out, client):
+    return ["sweep", "--recipe", "paper", "npgan", "--seeds", "0-1", "--updates", "4",
+            "--out", str(out), "--scheduler", client.scheduler.address, *TINY_CLI]
+
+
+@pytest.fixture(scope="module")
+def sweep_2x2(tmp_path_factory, client):
+    """2 recipes x 2 seeds through the command line, on the cluster's scheduler (``--scheduler``)."""
+    out = tmp_path_factory.mktemp("sweep")
+    assert main(sweep_2x2_args(out, client)) == 0
+    return out
+
+
+def test_sweep_writes_every_run_and_a_summary(sweep_2x2):
+    out = sweep_2x2
+    names = ["paper/seed0", "paper/seed1", "npgan/seed0", "npgan/seed1"]
+    for name in names:
+        folder = out / name
+        for f in ("config.json", "metrics.jsonl", "checkpoint.npz", "eval.json", "samples.png", "li_curve.png",
+                  "losses.png", "traverse_cat0.png", "mi_matrix.png"):
+            assert (folder / f).exists(), f"{name}/{f}"
+    lines = (out / "summary.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[:len(FIELDS)] == list(FIELDS) and "c2_rotation" in header
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    assert [r["run"] for r in rows] == names
+    for r in rows:
+        assert r["status"] == "done" and r["update"] == "4" and r["error"] == ""
+        assert 0.0 <= float(r["accuracy"]) <= 1.0 and float(r["train_s"]) > 0
+        assert r["li_1000"] == ""  # 4 updates never reach update 1 000
+        assert np.isfinite(float(r["li_end"])) and np.isfinite(float(r["mig_style"]))
+    md = (out / "summary.md").read_text()
+    assert "4 runs: 4 done, 0 failed" in md
+    assert md.count("| paper | 2 / 2 |") == 1 and md.count("| npgan | 2 / 2 |") == 1
+    assert (out / "summary.png").stat().st_size > 1000
+    record = json.loads((out / "sweep.json").read_text())
+    assert all(record["runs"][n]["start_update"] == 0 and record["runs"][n]["end_update"] == 4 for n in names)
+
+
+def test_second_invocation_trains_nothing_and_gives_the_same_summary(sweep_2x2, client, capsys):
+    out = sweep_2x2
+    before = {f: (out / f).read_bytes() for f in ("summary.csv", "summary.md")}
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/checkpoint.npz")}
+    capsys.readouterr()
+    assert main(sweep_2x2_args(out, client)) == 0
+    assert "4 runs were finished already" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert {f: (out / f).read_bytes() for f in before} == before
+    # --report rebuilds the same table from the folders alone
+    (out / "summary.md").unlink()
+    assert main(["sweep", "--report", str(out)]) == 0
+    assert (out / "summary.md").read_bytes() == before["summary.md"]
+
+
+def _arrays_equal(a, b, path="state"):
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            _arrays_equal(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _arrays_equal(x, y, f"{path}[{i}]")
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=path)
+    else:
+        assert a == b, path
+
+
+def test_a_sweep_run_is_the_npgan_train_run(sweep_2x2, tmp_path):
+    ref = tmp_path / "ref"
+    assert main(["train", "--recipe", "npgan", "--seed", "1", "--updates", "4",
+                 "--subset", "64", "--set", "batch_size=8", "--set", "latent.noise_dim=8", "--no-progress",
+                 "--out", str(ref)]) == 0
+    assert main(["eval", str(ref), "--limit", "100", "--samples", "100", "--bases", "2"]) == 0
+    run = sweep_2x2 / "npgan" / "seed1"
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in ref.iterdir())
+    _arrays_equal(load_checkpoint(run / "checkpoint.npz"), load_checkpoint(ref / "checkpoint.npz"))
+    assert (run / "config.json").read_text() == (ref / "config.json").read_text()
+
+    def metrics(folder):
+        return [{k: v for k, v in json.loads(x).items() if k != "seconds"}
+                for x in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert metrics(run) == metrics(ref)
+
+    def evaluation(folder):
+        ev = json.loads((folder / "eval.json").read_text())
+        ev.pop("checkpoint")
+        for key in ("figure", "class_figure"):
+            ev["factors"][key] = os.path.basename(ev["factors"][key])
+        return ev
+    assert evaluation(run) == evaluation(ref)
+
+
+def _spec(out, runs, updates, **kw):
+    return SweepSpec("synthetic", runs, updates=updates, out=out, subset=64, evaluation=TINY_EVAL,
+                     figures=False, **kw)
+
+
+def test_an_invalid_setting_fails_alone_and_results_can_be_gathered(client, tmp_path):
+    from npgan.sweep.runner import run_sweep
+    runs = plan_runs(["paper"], [0], [*TINY_SETS, ("lambda_cont", "0.2"), ("lambda_cont", "-1")])
+    spec = _spec(tmp_path / "out", runs, updates=2)
+    result = run_sweep(spec, client=client, gather=True, worker_dir=str(tmp_path / "workers"), progress=False)
+    bad, good = "paper_lambda_cont=-1/seed0", "paper_lambda_cont=0.2/seed0"
+    assert result.attempts[bad]["status"] == "failed"
+    assert "lambda_cont" in result.attempts[bad]["error"] and "Traceback" in result.attempts[bad]["traceback"]
+    assert result.attempts[good]["status"] == "done"
+    rows = {r["run"]: r for r in result.summary.rows}
+    assert rows[good]["status"] == "done" and rows[bad]["status"] == "failed"
+    assert "lambda_cont" in rows[bad]["error"]
+    assert f"| {bad} | 0 | failed |" in result.summary.markdown.read_text()
+    # gathered: the workers wrote into their own folder, the client's --out has the files
+    assert (tmp_path / "workers" / good / "checkpoint.npz").exists()
+    assert (tmp_path / "out" / good / "eval.json").exists()
+    assert (tmp_path / "out" / good / "checkpoint.npz").stat().st_size > 0
+
+
+def _kill_worker_when(client, key_part, ready, done):
+    """Kill (SIGKILL) the worker process running the task named ``key_part`` once ``ready()``."""
+    while not done.is_set():
+        if ready():
+            for addr, keys in client.processing().items():
+                if any(key_part in str(k) for k in keys):
+                    pid = client.run(os.getpid, workers=[addr])[addr]
+                    os.kill(pid, signal.SIGKILL)
+                    return pid
+        time.sleep(0.05)
+    return None
+
+
+def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_path):
+    from npgan.sweep.runner import run_sweep
+    runs = plan_runs(["paper"], [3], TINY_SETS)
+    spec = _spec(tmp_path, runs, updates=16, checkpoint_every=4)
+    folder = spec.folder(runs[0])
+
+    def ready():  # the first checkpoint (update 4) is on disk and the run trains on
+        return (folder / "checkpoint.npz").exists()
+
+    done, killed = threading.Event(), []
+    watcher = threading.Thread(target=lambda: killed.append(_kill_worker_when(client, "paper/seed3", ready, done)))
+    watcher.start()
+    try:
+        result = run_sweep(spec, client=client, progress=False)
+    finally:
+        done.set()
+        watcher.join()
+    assert killed and killed[0] is not None, "the worker was not killed while the run trained"
+    attempt = result.attempts["paper/seed3"]
+    assert attempt["status"] == "done"
+    assert attempt["start_update"] >= 4, "the run restarted instead of resuming from its checkpoint"
+    updates = [json.loads(x)["update"] for x in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert updates == list(range(1, 17))
+    assert load_checkpoint(folder / "checkpoint.npz")["update"] == 16
+    assert result.summary.rows[0]["status"] == "done"
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "400",
+           "--checkpoint-every", "1000", "--out", str(out), "--workers", "1", "--no-figures", *TINY_CLI]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    metrics = out / "paper" / "seed0" / "metrics.jsonl"  # created when training starts
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not metrics.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command to continue" in err and "Traceback" not in err
+    stopped_at = load_checkpoint(out / "paper" / "seed0" / "checkpoint.npz")["update"]
+    assert 1 <= stopped_at < 400  # a checkpoint of the update it stopped at (none was due before 1 000)
+    assert stopped_at == json.loads(metrics.read_text().splitlines()[-1])["update"]
+    assert json.loads((out / "sweep.json").read_text())["runs"]["paper/seed0"]["status"] == "interrupted"
+    assert "| paper/seed0 | 0 | stopped |" in (out / "summary.md").read_text()
+    assert write_summary(out).rows[0]["status"] == "stopped"
+    # the next invocation (here asking for two more updates) resumes from that checkpoint
+    from npgan.sweep.runner import run_sweep
+    spec = _spec(out, plan_runs(["paper"], [0], TINY_SETS), updates=stopped_at + 2, checkpoint_every=1000)
+    attempt = run_sweep(spec, client=client, progress=False).attempts["paper/seed0"]
+    assert (attempt["status"], attempt["start_update"], attempt["end_update"]) == ("done", stopped_at, stopped_at + 2)
