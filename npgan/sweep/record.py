@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,20 +40,23 @@ def load_record(out) -> tuple[SweepSpec | None, dict]:
         raise ValueError(f"{path} is not a sweep record ({type(exc).__name__}: {exc})") from None
 
 
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def save_record(out, spec: SweepSpec, runs: dict) -> Path:
     """Atomically write ``out/sweep.json``."""
-    path = Path(out) / RECORD_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=RECORD_NAME + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump({"spec": spec.to_dict(), "runs": runs}, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    text = json.dumps({"spec": spec.to_dict(), "runs": runs}, indent=2)
+    return write_atomic(Path(out) / RECORD_NAME, text.encode())
 
 
 def merge_specs(old: SweepSpec | None, new: SweepSpec) -> SweepSpec:

@@ -23,7 +23,7 @@ from distributed import TimeoutError as DaskTimeoutError
 from npgan.sweep.cluster import LocalPlan, connect, plan_local
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.progress import SweepProgress
-from npgan.sweep.record import load_record, merge_specs, save_record
+from npgan.sweep.record import load_record, merge_specs, save_record, write_atomic
 from npgan.sweep.summary import Summary, write_summary
 from npgan.sweep.task import RunOutcome, is_finished
 from npgan.sweep.worker import PROGRESS_TOPIC, request_stop, run_task
@@ -53,11 +53,8 @@ def _gather_root(spec: SweepSpec) -> str:
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        tmp = folder / f".{name}.part"
-        tmp.write_bytes(data)
-        tmp.replace(folder / name)
+        write_atomic(folder / name, data)
 
 
 class _Execution:
@@ -65,10 +62,11 @@ class _Execution:
 
     def __init__(self, client, spec: SweepSpec, todo: list[RunSpec], attempts: dict, *, threads,
                  gather: bool, worker_dir, progress: bool, stop_timeout: float):
-        self.client, self.spec, self.attempts, self.gather = client, spec, attempts, gather
+        self.client, self.spec, self.attempts = client, spec, attempts
         self.stop_timeout = stop_timeout
         self.sweep_id = uuid.uuid4().hex
         self.new: dict[str, dict] = {}
+        self.collected: set = set()
         self.bar = SweepProgress([r.name for r in todo], spec.updates, enabled=progress)
         client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
         root = worker_dir or (_gather_root(spec) if gather else None)
@@ -90,7 +88,16 @@ class _Execution:
         self.bar.finished(run.name, "failed", error)
 
     def collect(self, future) -> None:
-        run = self.futures[future]
+        """Record a finished future's outcome, then let Dask drop its result (gathered files are large)."""
+        if future in self.collected:
+            return
+        self.collected.add(future)
+        try:
+            self._outcome(self.futures[future], future)
+        finally:
+            future.release()
+
+    def _outcome(self, run: RunSpec, future) -> None:
         if future.status == "cancelled":
             return
         if future.status == "error":
@@ -129,7 +136,7 @@ class _Execution:
         """Ctrl-C: ask the runs to checkpoint and stop; wait for them (a second Ctrl-C stops waiting)."""
         self.bar.note("stopping: each running run saves a checkpoint after its current update "
                       "(Ctrl-C again to stop waiting; the runs keep their last periodic checkpoint)")
-        pending = [f for f in self.futures if f.status not in ("finished", "error", "cancelled")]
+        pending = [f for f in self.futures if f not in self.collected]
         try:
             self.client.run(request_stop, self.sweep_id, on_error="ignore")
             wait(pending, timeout=self.stop_timeout)
@@ -138,7 +145,7 @@ class _Execution:
         for f in pending:
             if f.done():
                 self.collect(f)
-        self.client.cancel([f for f in pending if not f.done()])
+        self.client.cancel([f for f in pending if f not in self.collected])
 
     def close(self) -> None:
         self.client.unsubscribe_topic(PROGRESS_TOPIC)
