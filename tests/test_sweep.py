@@ -5,6 +5,7 @@ file tests the mechanics: what is trained, what is skipped, what fails alone, wh
 worker or Ctrl-C, and that a sweep's run is the run ``npgan train`` makes.
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -22,7 +23,8 @@ from npgan.sweep.cluster import plan_local
 from npgan.sweep.summary import FIELDS, li_at
 from npgan.train import load_checkpoint
 
-pytest.importorskip("distributed")
+needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                reason="the [sweep] extra (dask[distributed]) is not installed")
 
 TINY_SETS = [("batch_size", "8"), ("latent.noise_dim", "8")]
 TINY_EVAL = EvalOptions(samples=100, bases=2, limit=100)
@@ -112,6 +114,7 @@ def sweep_2x2(tmp_path_factory, client):
     return out
 
 
+@needs_dask
 def test_sweep_writes_every_run_and_a_summary(sweep_2x2):
     out = sweep_2x2
     names = ["paper/seed0", "paper/seed1", "npgan/seed0", "npgan/seed1"]
@@ -138,6 +141,7 @@ def test_sweep_writes_every_run_and_a_summary(sweep_2x2):
     assert all(record["runs"][n]["start_update"] == 0 and record["runs"][n]["end_update"] == 4 for n in names)
 
 
+@needs_dask
 def test_second_invocation_trains_nothing_and_gives_the_same_summary(sweep_2x2, client, capsys):
     out = sweep_2x2
     before = {f: (out / f).read_bytes() for f in ("summary.csv", "summary.md")}
@@ -168,6 +172,7 @@ def _arrays_equal(a, b, path="state"):
         assert a == b, path
 
 
+@needs_dask
 def test_a_sweep_run_is_the_npgan_train_run(sweep_2x2, tmp_path):
     ref = tmp_path / "ref"
     assert main(["train", "--recipe", "npgan", "--seed", "1", "--updates", "4",
@@ -198,6 +203,7 @@ def _spec(out, runs, updates, **kw):
                      figures=False, **kw)
 
 
+@needs_dask
 def test_an_invalid_setting_fails_alone_and_results_can_be_gathered(client, tmp_path):
     from npgan.sweep.runner import run_sweep
     runs = plan_runs(["paper"], [0], [*TINY_SETS, ("lambda_cont", "0.2"), ("lambda_cont", "-1")])
@@ -230,6 +236,7 @@ def _kill_worker_when(client, key_part, ready, done):
     return None
 
 
+@needs_dask
 def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_path):
     from npgan.sweep.runner import run_sweep
     runs = plan_runs(["paper"], [3], TINY_SETS)
@@ -257,6 +264,7 @@ def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_
     assert result.summary.rows[0]["status"] == "done"
 
 
+@needs_dask
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
     out = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "400",

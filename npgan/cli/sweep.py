@@ -9,13 +9,12 @@ from npgan.cli._common import CLIError, int_at_least, positive_int, setting
 from npgan.recipes import DATASETS, RECIPES
 
 INSTALL_HINT = ("npgan sweep runs on Dask, which is not installed: pip install 'dask[distributed]' "
-                "threadpoolctl (or pip install -e '.[sweep]' in a checkout of npgan)")
+                "(or pip install -e '.[sweep]' in a checkout of npgan)")
 
 
 def _need_dask() -> None:
     try:
         import distributed  # noqa: F401
-        import threadpoolctl  # noqa: F401
     except ImportError:
         raise CLIError(INSTALL_HINT) from None
 
@@ -149,8 +148,8 @@ def add_parser(sub) -> None:
     c.add_argument("--workers", type=positive_int, default=None,
                    help="local cluster: worker processes (default: one per core, at most one per run)")
     c.add_argument("--threads-per-run", type=positive_int, default=None,
-                   help="BLAS and numba threads per run (default: the cores shared among the local workers; "
-                        "1 on an existing cluster)")
+                   help="threads per run (default: the cores shared among the local workers; 1 on an "
+                        "existing cluster)")
     c.add_argument("--gather", action="store_true",
                    help="workers keep runs on their own disk and send each finished run's files back to --out "
                         "(for clusters without a shared folder)")

@@ -2,7 +2,7 @@
 
 A terminal sends Ctrl-C to the whole process group, workers included; they ignore it so that the
 client alone stops the runs, each with a checkpoint (:func:`npgan.sweep.worker.request_stop`).
-Importing npgan here would import numba before the worker's thread limits reach its environment.
+Loading it by path keeps the worker's start light (no npgan, numba or matplotlib before a task needs them).
 """
 
 import signal

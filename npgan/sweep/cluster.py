@@ -1,48 +1,41 @@
 """Where a sweep runs: a ``LocalCluster`` sized to this machine, or an existing Dask cluster.
 
 Local sizing: one worker process per run that can run at once (at most one per core), each worker
-running one task at a time, and each run's BLAS and numba threads pinned to its worker's share of
-the cores (:func:`npgan.sweep.threads.pin_threads`), so two runs on two cores do not oversubscribe
-them. An existing cluster (``dask scheduler`` + ``dask worker``, dask-jobqueue, Kubernetes ...) is
-sized where it was started; its runs use ``threads_per_run`` threads (default 1, as Dask's own
+running one task at a time, and each run's threads limited to its worker's share of the cores
+(:func:`npgan.sweep.threads.run_threads`), so two runs on two cores do not oversubscribe them. An
+existing cluster (``dask scheduler`` + ``dask worker``, dask-jobqueue, Kubernetes ...) is sized where
+it was started; its runs use ``threads_per_run`` threads (default 1, as Dask's own
 ``OMP_NUM_THREADS=1`` for worker processes).
 """
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from npgan._checks import check_int
+from npgan.kernels.threads import available_cpus
 
 
 @dataclass(frozen=True)
 class LocalPlan:
-    """The shape of a local cluster: worker processes, and BLAS/numba threads per run."""
+    """The shape of a local cluster: worker processes, and threads per run."""
 
     workers: int
     threads_per_run: int
     cores: int
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def plan_local(n_runs: int, *, workers: int | None = None, threads_per_run: int | None = None,
                cores: int | None = None) -> LocalPlan:
-    """Size a local cluster for ``n_runs`` runs on ``cores`` cores (default: this machine's).
+    """Size a local cluster for ``n_runs`` runs on ``cores`` cores (default: those this process may use).
 
     Without ``workers`` or ``threads_per_run``: ``min(n_runs, cores)`` workers and ``cores //
     workers`` threads per run. Given one of them, the other fills the cores; given both, they are used.
     """
     n_runs = check_int(n_runs, "n_runs", minimum=1)
-    cores = available_cores() if cores is None else check_int(cores, "cores", minimum=1)
+    cores = available_cpus() if cores is None else check_int(cores, "cores", minimum=1)
     if workers is not None:
         workers = check_int(workers, "workers", minimum=1)
     if threads_per_run is not None:
@@ -59,9 +52,8 @@ def plan_local(n_runs: int, *, workers: int | None = None, threads_per_run: int 
 def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, timeout: float = 30.0):
     """A ``distributed.Client`` on ``scheduler`` (an address), or on a new local cluster shaped by ``plan``.
 
-    The local cluster's workers get the run's thread limits in their environment from their
-    start, ignore Ctrl-C (:mod:`npgan.sweep._sigint`) and serve no dashboard. Both are
-    closed on exit.
+    The local cluster's workers run one task at a time, ignore Ctrl-C (:mod:`npgan.sweep._sigint`)
+    and serve no dashboard. Both are closed on exit.
 
     Raises
     ------
@@ -70,7 +62,6 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
     """
     from distributed import Client, LocalCluster
 
-    from npgan.sweep.threads import thread_env
     if scheduler is not None:
         client = Client(scheduler, timeout=f"{timeout}s")
         try:
@@ -81,8 +72,7 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
     if plan is None:
         raise ValueError("`plan` is needed to start a local cluster (or give `scheduler`)")
     cluster = LocalCluster(n_workers=plan.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, env=thread_env(plan.threads_per_run),
-                           preload=[str(Path(__file__).with_name("_sigint.py"))])
+                           dashboard_address=None, preload=[str(Path(__file__).with_name("_sigint.py"))])
     try:
         client = Client(cluster)
         try:

@@ -1,6 +1,6 @@
 """The Dask side of a worker: the task a sweep submits, its progress events and its stop request.
 
-:func:`run_task` runs in a worker's thread: it pins the run's BLAS and numba threads, reports the
+:func:`run_task` runs in a worker's thread: it gives the run its threads (:func:`npgan.sweep.threads.run_threads`), reports the
 update count as Dask events (topic :data:`PROGRESS_TOPIC`, at most about once a second) and stops
 with a checkpoint once the client has called :func:`request_stop` for its sweep. A run that raises
 (a bad setting, a NaN abort) returns a ``failed`` outcome with the error and its traceback, so the
@@ -12,13 +12,14 @@ from __future__ import annotations
 import socket
 import time
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 from distributed import get_worker
 
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.task import RunOutcome, run_one
-from npgan.sweep.threads import pin_threads
+from npgan.sweep.threads import run_threads
 
 PROGRESS_TOPIC = "npgan-sweep-progress"
 _STOPPED: set[str] = set()  # sweeps whose runs are to stop (ids), in this worker process
@@ -45,17 +46,16 @@ def run_task(spec: SweepSpec, run: RunSpec, sweep_id: str, threads: int | None,
              root: str | None = None, gather: bool = False) -> RunOutcome:
     """One run of a sweep on this worker (:func:`npgan.sweep.task.run_one`).
 
-    ``threads``: the run's BLAS and numba threads (None: leave the worker's own setting). ``root``:
+    ``threads``: the run's threads (None: npgan's default, every CPU the worker may use). ``root``:
     the folder for run folders on this worker (default the sweep's ``out``); ``gather``: return
     the run folder's files to the client.
     """
     t0 = time.perf_counter()
     try:
-        if threads is not None:
-            pin_threads(threads)
-        return run_one(spec, run, root=None if root is None else Path(root), gather=gather,
-                       report=_reporter(sweep_id, run, spec.updates),
-                       should_stop=lambda: sweep_id in _STOPPED)
+        with run_threads(threads) if threads is not None else nullcontext():
+            return run_one(spec, run, root=None if root is None else Path(root), gather=gather,
+                           report=_reporter(sweep_id, run, spec.updates),
+                           should_stop=lambda: sweep_id in _STOPPED)
     except Exception as exc:  # the run fails alone; its error goes to the summary
         return RunOutcome(name=run.name, status="failed", start_update=-1, end_update=-1,
                           host=socket.gethostname(), folder=str(spec.folder(run, root)),
