@@ -21,7 +21,7 @@ from pathlib import Path
 
 from npgan.recipes import resolve
 from npgan.sweep.plan import RunSpec, SweepSpec
-from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, load_checkpoint, load_trained, train
+from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, load_checkpoint, train
 from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
 
 EVAL_NAME = "eval.json"
@@ -114,7 +114,10 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
     options = TrainOptions(updates=spec.updates, seed=run.seed, out_dir=folder,
                            checkpoint_every=spec.checkpoint_every, progress=False)
 
+    last = [start]
+
     def callback(update, stats, trainer):
+        last[0] = update
         if report is not None:
             report(update)
         if should_stop is not None and should_stop():
@@ -123,11 +126,11 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
     try:
         train(config, images, options, resume=start > 0, dataset=spec.dataset, callback=callback)
     except TrainingInterrupted:
-        return start, int(load_checkpoint(ckpt)["update"]), True
+        return start, last[0], True
     return start, spec.updates, False
 
 
-def _figures_and_eval(spec: SweepSpec, folder: Path) -> None:
+def _figures_and_eval(spec: SweepSpec, run: RunSpec, folder: Path) -> None:
     """What ``npgan train`` draws at the end and what ``npgan eval`` writes, for the run in ``folder``."""
     from npgan.evaluation.run import evaluate_run
     from npgan.figures import save_eval_figures, save_run_figures
@@ -135,10 +138,8 @@ def _figures_and_eval(spec: SweepSpec, folder: Path) -> None:
     nets, result = evaluate_run(folder, dataset=spec.dataset, data_dir=spec.data_dir, samples=ev.samples,
                                 bases=ev.bases, limit=ev.limit)
     if spec.figures:
-        seed = int(json.loads((folder / "config.json").read_text())["seed"])
         with _FIGURE_LOCK:
-            trained, _ = load_trained(folder)
-            save_run_figures(trained, _records(folder), folder, seed)
+            save_run_figures(nets, _records(folder), folder, run.seed)
             save_eval_figures(result, folder)
     (folder / EVAL_NAME).write_text(json.dumps(result, indent=2))
 
@@ -175,7 +176,7 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
     folder = spec.folder(run, root)
     start, end, interrupted = _train(spec, run, folder, should_stop, report)
     if not interrupted and eval_update(folder) != end:
-        _figures_and_eval(spec, folder)
+        _figures_and_eval(spec, run, folder)
     return RunOutcome(name=run.name, status="interrupted" if interrupted else "done", start_update=start,
                       end_update=end, host=socket.gethostname(), folder=str(folder),
                       seconds=time.perf_counter() - t0, files=_read_files(folder) if gather else None)
