@@ -121,7 +121,7 @@ def test_sweep_writes_every_run_and_a_summary(sweep_2x2):
     for name in names:
         folder = out / name
         for f in ("config.json", "metrics.jsonl", "checkpoint.npz", "eval.json", "samples.png", "li_curve.png",
-                  "losses.png", "traverse_cat0.png", "mi_matrix.png"):
+                  "losses.png", "traverse_cat0.png", "mi_matrix.png", "report.html", "samples/frames.json"):
             assert (folder / f).exists(), f"{name}/{f}"
     lines = (out / "summary.csv").read_text().splitlines()
     header = lines[0].split(",")
@@ -174,15 +174,26 @@ def _arrays_equal(a, b, path="state"):
 
 @needs_dask
 def test_a_sweep_run_is_the_npgan_train_run(sweep_2x2, tmp_path):
+    """npgan train, then npgan eval with the sweep's evaluation options and npgan report (what npgan
+    train's end does with the default evaluation): the same folder, numbers and files."""
     ref = tmp_path / "ref"
-    assert main(["train", "--recipe", "npgan", "--seed", "1", "--updates", "4",
-                 "--subset", "64", "--set", "batch_size=8", "--set", "latent.noise_dim=8", "--no-progress",
+    assert main(["train", "--recipe", "npgan", "--seed", "1", "--updates", "4", "--subset", "64",
+                 "--set", "batch_size=8", "--set", "latent.noise_dim=8", "--no-progress", "--no-figures",
                  "--out", str(ref)]) == 0
     assert main(["eval", str(ref), "--limit", "100", "--samples", "100", "--bases", "2"]) == 0
+    assert main(["report", str(ref)]) == 0
     run = sweep_2x2 / "npgan" / "seed1"
-    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in ref.iterdir())
-    _arrays_equal(load_checkpoint(run / "checkpoint.npz"), load_checkpoint(ref / "checkpoint.npz"))
-    assert (run / "config.json").read_text() == (ref / "config.json").read_text()
+
+    def listing(folder):
+        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    assert listing(run) == listing(ref)
+    a, b = load_checkpoint(run / "checkpoint.npz"), load_checkpoint(ref / "checkpoint.npz")
+    assert a.pop("run_id") != b.pop("run_id")  # each run has its own id; everything else is equal
+    _arrays_equal(a, b)
+
+    def config(folder):
+        return {k: v for k, v in json.loads((folder / "config.json").read_text()).items() if k != "run_id"}
+    assert config(run) == config(ref)
 
     def metrics(folder):
         return [{k: v for k, v in json.loads(x).items() if k != "seconds"}
@@ -240,7 +251,7 @@ def _kill_worker_when(client, key_part, ready, done):
 def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_path):
     from npgan.sweep.runner import run_sweep
     runs = plan_runs(["paper"], [3], TINY_SETS)
-    spec = _spec(tmp_path, runs, updates=16, checkpoint_every=4)
+    spec = _spec(tmp_path, runs, updates=40, checkpoint_every=4)
     folder = spec.folder(runs[0])
 
     def ready():  # the first checkpoint (update 4) is on disk and the run trains on
@@ -257,10 +268,10 @@ def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_
     assert killed and killed[0] is not None, "the worker was not killed while the run trained"
     attempt = result.attempts["paper/seed3"]
     assert attempt["status"] == "done"
-    assert attempt["start_update"] >= 4, "the run restarted instead of resuming from its checkpoint"
+    assert 4 <= attempt["start_update"] < 40, "the run restarted instead of resuming from its checkpoint"
     updates = [json.loads(x)["update"] for x in (folder / "metrics.jsonl").read_text().splitlines()]
-    assert updates == list(range(1, 17))
-    assert load_checkpoint(folder / "checkpoint.npz")["update"] == 16
+    assert updates == list(range(1, 41))
+    assert load_checkpoint(folder / "checkpoint.npz")["update"] == 40
     assert result.summary.rows[0]["status"] == "done"
 
 

@@ -10,10 +10,10 @@ is rewritten atomically after every run, so an interrupted sweep leaves a readab
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
+from npgan.report.images import write_atomic
 from npgan.sweep.plan import SweepSpec
 
 RECORD_NAME = "sweep.json"
@@ -38,19 +38,6 @@ def load_record(out) -> tuple[SweepSpec | None, dict]:
         return SweepSpec.from_dict(d["spec"]), dict(d.get("runs", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path} is not a sweep record ({type(exc).__name__}: {exc})") from None
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def save_record(out, spec: SweepSpec, runs: dict) -> Path:

@@ -20,12 +20,13 @@ from pathlib import Path
 from distributed import wait
 from distributed import TimeoutError as DaskTimeoutError
 
+from npgan.report.images import write_atomic
 from npgan.sweep.cluster import LocalPlan, connect, plan_local
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.progress import SweepProgress
-from npgan.sweep.record import load_record, merge_specs, save_record, write_atomic
+from npgan.sweep.record import load_record, merge_specs, save_record
 from npgan.sweep.summary import Summary, write_summary
-from npgan.sweep.task import RunOutcome, is_finished
+from npgan.sweep.task import RunOutcome, is_complete, is_finished
 from npgan.sweep.worker import PROGRESS_TOPIC, request_stop, run_task
 
 
@@ -184,7 +185,7 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
     old, attempts = load_record(spec.out)
     full = merge_specs(old, spec)
     save_record(spec.out, full, attempts)
-    todo = [r for r in spec.runs if not is_finished(spec.folder(r), spec.updates)]
+    todo = [r for r in spec.runs if not is_complete(spec, r)]
     skipped = [r.name for r in spec.runs if r not in todo]
     local, interrupted, new = None, False, {}
     if todo:

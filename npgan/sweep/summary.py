@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import statistics
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ from pathlib import Path
 
 from npgan.sweep.plan import SweepSpec
 from npgan.sweep.record import load_record
-from npgan.sweep.task import EVAL_NAME, is_finished
-from npgan.train.loop import METRICS_NAME
+from npgan.report.run_files import EVAL_NAME
+from npgan.sweep.task import is_finished
+
+logger = logging.getLogger("npgan")
 
 FIELDS = ("run", "arm", "recipe", "seed", "status", "update", "accuracy", "li_1000", "li_end", "li_eval",
           "mig", "mig_style", "train_s", "error")
@@ -56,13 +59,15 @@ def li_at(records: list[dict], update: int, window: int = LI_WINDOW) -> float | 
     return float(statistics.fmean(vals)) if vals else None
 
 
-def read_metrics(folder: Path) -> list[dict]:
-    """The run's metrics lines (empty if it has none yet)."""
+def _metrics(folder: Path) -> list[dict]:
+    """The run's metrics records (none yet: empty; a damaged log counts as none, with a note)."""
+    from npgan.report.run_files import read_metrics
+    from npgan.train import MetricsError
     try:
-        text = (Path(folder) / METRICS_NAME).read_text()
-    except FileNotFoundError:
+        return read_metrics(folder)
+    except MetricsError as exc:
+        logger.warning("note: %s", exc)
         return []
-    return [json.loads(x) for x in text.splitlines() if x.strip()]
 
 
 def _eval_fields(folder: Path, n_categorical: int) -> dict:
@@ -184,7 +189,7 @@ def write_summary(out, *, figure: bool = True) -> Summary:
     if spec is None:
         raise FileNotFoundError(f"{out} holds no sweep (no sweep.json); is it the --out of an npgan sweep?")
     spec = spec if spec.out == out else SweepSpec(**{**spec.__dict__, "out": out})  # the folder may have moved
-    metrics = {run.name: read_metrics(spec.folder(run)) for run in spec.runs}
+    metrics = {run.name: _metrics(spec.folder(run)) for run in spec.runs}
     rows = [run_row(spec, run, attempts.get(run.name), metrics[run.name]) for run in spec.runs]
     arms = arm_stats(rows)
     (out / "summary.csv").write_text(format_csv(rows))

@@ -1,13 +1,16 @@
-"""One run of a sweep, as a worker carries it out: train (or resume), draw the figures, evaluate.
+"""One run of a sweep, as a worker carries it out: train (or resume), evaluate, build the report.
 
-:func:`run_one` goes through the library exactly as ``npgan train`` and ``npgan eval`` do
-(:func:`npgan.recipes.resolve`, :func:`npgan.train.train`, :func:`npgan.evaluation.run.evaluate_run`),
-so a sweep's run folder is the one those commands write for the same seed and settings:
-``config.json``, ``metrics.jsonl``, ``checkpoint.npz``, the figures and ``eval.json``. A run whose
-checkpoint has reached the requested updates is never trained again; one with an earlier checkpoint
-resumes from it; a folder holding a run with other settings is refused.
+:func:`run_one` goes through the library exactly as ``npgan train``, ``npgan eval`` and ``npgan
+report`` do (:func:`npgan.recipes.resolve`, :func:`npgan.train.train` with the sample frames,
+:func:`npgan.report.run_files.evaluate_and_save`, :func:`npgan.report.build_report`), so a sweep's
+run folder is the one those commands write for the same seed and settings: ``config.json``,
+``metrics.jsonl``, ``checkpoint.npz``, ``eval.json``, the figures, ``samples/`` and ``report.html``.
 
-Nothing here imports Dask (:mod:`npgan.sweep.worker` is the glue).
+A run whose checkpoint has reached the requested updates is never trained again; one with an
+earlier checkpoint resumes from it (through the run folder's lock, which a killed worker's process
+leaves behind and the resume takes over); one that stopped before its first checkpoint starts again;
+a folder holding a run with other settings is refused. Nothing here imports Dask
+(:mod:`npgan.sweep.worker` is the glue).
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from npgan.recipes import resolve
+from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.plan import RunSpec, SweepSpec
-from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, load_checkpoint, train
-from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
-
-EVAL_NAME = "eval.json"
+from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, read_checkpoint_meta
+from npgan.train.run_folder import CHECKPOINT_NAME, run_files
 
 _DATA: dict[tuple, tuple] = {}  # (dataset, split, data_dir, n) -> (images, labels): one load per worker
 _DATA_LOCK = threading.Lock()
@@ -39,7 +41,7 @@ class RunOutcome:
     sweep; the checkpoint of ``end_update`` is on disk) or ``"failed"`` (``error``: the exception in
     one line, ``traceback``: where; updates -1). ``start_update`` is the update this attempt started
     training from (0: from scratch; equal to ``end_update``: nothing to train). ``files`` holds the
-    run folder's files (name -> bytes) when the sweep gathers results to its client.
+    run folder's files (relative path -> bytes) when the sweep gathers results to its client.
     """
 
     name: str
@@ -68,6 +70,13 @@ def is_finished(folder: Path, updates: int) -> bool:
     return done is not None and done >= updates and (Path(folder) / CHECKPOINT_NAME).exists()
 
 
+def is_complete(spec: SweepSpec, run: RunSpec) -> bool:
+    """True if ``run`` needs no more work: finished, evaluated and (with figures) reported."""
+    from npgan.report import REPORT_NAME
+    folder = spec.folder(run)
+    return is_finished(folder, spec.updates) and (not spec.figures or (folder / REPORT_NAME).exists())
+
+
 def load_data(dataset: str, split: str, data_dir: str | None, n: int | None):
     """Images and labels, loaded once per worker process (the synthetic digits are rendered here)."""
     from npgan.data import load_dataset
@@ -79,31 +88,46 @@ def load_data(dataset: str, split: str, data_dir: str | None, n: int | None):
         return _DATA[key]
 
 
-def _check_same_run(state: dict, config: TrainingConfig, run: RunSpec, dataset: str, folder: Path) -> None:
-    have, want = TrainingConfig.from_dict(state["config"]).settings(), config.settings()
+def _check_same_run(meta: dict, config: TrainingConfig, run: RunSpec, dataset: str, folder: Path) -> None:
+    have, want = TrainingConfig.from_dict(meta["config"]).settings(), config.settings()
     diff = [f"{k}: run {have[k]!r}, asked {want[k]!r}" for k in have if have[k] != want[k]]
-    if int(state["seed"]) != run.seed:
-        diff.insert(0, f"seed: run {state['seed']}, asked {run.seed}")
-    if state["dataset"] != dataset:
-        diff.insert(0, f"dataset: run {state['dataset']!r}, asked {dataset!r}")
+    if int(meta["seed"]) != run.seed:
+        diff.insert(0, f"seed: run {meta['seed']}, asked {run.seed}")
+    if meta["dataset"] != dataset:
+        diff.insert(0, f"dataset: run {meta['dataset']!r}, asked {dataset!r}")
     if diff:
         raise ValueError(f"{folder} holds a run with other settings ({'; '.join(diff)}); "
                          "move it away or give the sweep another output folder")
 
 
-def _records(folder: Path) -> list[dict]:
-    return [json.loads(x) for x in (folder / METRICS_NAME).read_text().splitlines() if x.strip()]
+def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: str, callback, folder: Path):
+    """:func:`npgan.train.train`, waiting while the folder's lock is another host's (a worker that died
+    there: its lock is taken over once its heartbeat is :data:`~npgan.train.lock.STALE_SECONDS` old)."""
+    from npgan.train import RunLocked, train
+    from npgan.train.lock import HEARTBEAT_SECONDS, LOCK_NAME, STALE_SECONDS
+    deadline = time.monotonic() + STALE_SECONDS + 2 * HEARTBEAT_SECONDS
+    while True:
+        try:
+            return train(config, images, options, resume=resume, dataset=dataset, callback=callback)
+        except RunLocked:
+            try:
+                host = json.loads((folder / LOCK_NAME).read_text()).get("host")
+            except (OSError, ValueError, AttributeError):
+                host = None
+            if host in (None, socket.gethostname()) or time.monotonic() > deadline:
+                raise  # a live process on this host trains there, or the wait is over
+            time.sleep(HEARTBEAT_SECONDS / 3)
 
 
 def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> tuple[int, int, bool]:
     """Train ``run`` to ``spec.updates`` in ``folder``: (start update, end update, interrupted)."""
+    from npgan.report.frames import DEFAULT_EVERY, SampleFrames
     config = resolve(run.recipe, spec.dataset, run.overrides)
-    ckpt = folder / CHECKPOINT_NAME
     start = 0
-    if ckpt.exists():
-        state = load_checkpoint(ckpt)
-        _check_same_run(state, config, run, spec.dataset, folder)
-        start = int(state["update"])
+    if (folder / CHECKPOINT_NAME).exists():
+        meta = read_checkpoint_meta(folder / CHECKPOINT_NAME)
+        _check_same_run(meta, config, run, spec.dataset, folder)
+        start = int(meta["update"])
         if start >= spec.updates:
             return start, start, False
     if report is not None:
@@ -111,46 +135,53 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
     images, _ = load_data(spec.dataset, "train", spec.data_dir, spec.subset)
     if images.shape[0] < config.model.batch_size:
         raise ValueError(f"batch size {config.model.batch_size} exceeds the {images.shape[0]} training images")
-    options = TrainOptions(updates=spec.updates, seed=run.seed, out_dir=folder,
-                           checkpoint_every=spec.checkpoint_every, progress=False)
-
+    # no checkpoint but run files: a run stopped before its first checkpoint, started again
+    options = TrainOptions(updates=spec.updates, seed=run.seed, out_dir=folder, checkpoint_every=spec.checkpoint_every,
+                           progress=False, overwrite=start == 0 and bool(run_files(folder)))
+    frames = SampleFrames(folder, run.seed, DEFAULT_EVERY, start=start) if spec.figures else None
     last = [start]
 
     def callback(update, stats, trainer):
         last[0] = update
+        if frames is not None:
+            frames(update, stats, trainer)
         if report is not None:
             report(update)
         if should_stop is not None and should_stop():
             raise KeyboardInterrupt  # the loop saves a checkpoint of this update and stops
 
     try:
-        train(config, images, options, resume=start > 0, dataset=spec.dataset, callback=callback)
+        _train_locked(config, images, options, start > 0, spec.dataset, callback, folder)
     except TrainingInterrupted:
         return start, last[0], True
+    finally:
+        if frames is not None:
+            frames.close()
     return start, spec.updates, False
 
 
-def _figures_and_eval(spec: SweepSpec, run: RunSpec, folder: Path) -> None:
-    """What ``npgan train`` draws at the end and what ``npgan eval`` writes, for the run in ``folder``."""
-    from npgan.evaluation.run import evaluate_run
-    from npgan.figures import save_eval_figures, save_run_figures
+def _evaluate_and_report(spec: SweepSpec, folder: Path, update: int) -> None:
+    """What ``npgan eval`` writes, then the report ``npgan train`` builds at its end (which reuses it);
+    each only if it is missing or older than the checkpoint of ``update``."""
+    from npgan.report import REPORT_NAME, build_report
+    from npgan.report.run_files import evaluate_and_save
     ev = spec.evaluation
-    nets, result = evaluate_run(folder, dataset=spec.dataset, data_dir=spec.data_dir, samples=ev.samples,
-                                bases=ev.bases, limit=ev.limit)
-    if spec.figures:
-        with _FIGURE_LOCK:
-            save_run_figures(nets, _records(folder), folder, run.seed)
-            save_eval_figures(result, folder)
-    (folder / EVAL_NAME).write_text(json.dumps(result, indent=2))
+    with _FIGURE_LOCK:
+        evaluated = eval_update(folder) != update
+        if evaluated:
+            evaluate_and_save(folder, dataset=spec.dataset, data_dir=spec.data_dir, samples=ev.samples,
+                              bases=ev.bases, limit=ev.limit)
+        if spec.figures and (evaluated or not (folder / REPORT_NAME).exists()):
+            build_report(folder, data_dir=spec.data_dir)
 
 
 def _read_files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_stop=None, report=None,
             gather: bool = False) -> RunOutcome:
-    """Train, draw and evaluate one run of ``spec``; what a sweep's task does on its worker.
+    """Train, evaluate and report one run of ``spec``; what a sweep's task does on its worker.
 
     Parameters
     ----------
@@ -169,14 +200,14 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
     ------
     ValueError
         A bad setting, a folder holding another run, too few images for the batch.
-    npgan.train.TrainingDiverged
-        A loss became non-finite.
+    npgan.train.TrainingDiverged, npgan.train.RunLocked, npgan.train.CheckpointError
+        A loss became non-finite; another live process trains in the folder; a damaged checkpoint.
     """
     t0 = time.perf_counter()
     folder = spec.folder(run, root)
     start, end, interrupted = _train(spec, run, folder, should_stop, report)
-    if not interrupted and eval_update(folder) != end:
-        _figures_and_eval(spec, run, folder)
+    if not interrupted:
+        _evaluate_and_report(spec, folder, end)
     return RunOutcome(name=run.name, status="interrupted" if interrupted else "done", start_update=start,
                       end_update=end, host=socket.gethostname(), folder=str(folder),
                       seconds=time.perf_counter() - t0, files=_read_files(folder) if gather else None)
