@@ -4,7 +4,9 @@ mean of each known factor of the synthetic digits within each part.
 A digit that Q divides between two categories is divided by something: rotation, width, thickness
 or font. For every digit whose largest category holds less than ``--share`` of it, this prints the
 categories holding at least 10 % of it with the mean rotation, width and thickness of those images
-and their most common font, on the synthetic test images (labels and factors: for the diagnosis
+and their most common font, and then which factor tells the digit's two largest parts apart most
+(the difference of their means over the factor's range; for the font, the total-variation distance
+of the two parts' font distributions), on the synthetic test images (labels and factors: for the diagnosis
 only; nothing here trains the model).
 
     python benchmarks/category_splits.py runs/exp23/early1000/npgan/seed2
@@ -17,6 +19,7 @@ import argparse
 import numpy as np
 
 from npgan.data import make_synthetic_digits
+from npgan.data.synthetic import DEFAULT_RANGES
 from npgan.data.datasets import SYNTHETIC_SEEDS
 from npgan.evaluation.probes import categorical_predictions
 from npgan.train.loop import load_trained
@@ -36,6 +39,7 @@ def main(argv=None) -> int:
         print(f"## {run} (update {meta['update']})\n")
         print("| digit | category | share | rotation (deg) | width | thickness | commonest font (share) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
+        split_by = {}
         for d in range(10):
             mine = f["digit"] == d
             counts = np.bincount(pred[mine], minlength=pred.max() + 1) / mine.sum()
@@ -49,7 +53,15 @@ def main(argv=None) -> int:
                 print(f"| {d} | {c} | {counts[c]:.2f} | {f['rotation'][sel].mean():+.1f} | "
                       f"{f['width'][sel].mean():.2f} | {f['thickness'][sel].mean():.2f} | "
                       f"{data.fonts[int(fonts.argmax())]} ({fonts.max():.2f}) |")
-        print()
+            a, b = (mine & (pred == c) for c in np.argsort(-counts)[:2])
+            gaps = {name: abs(f[name][a].mean() - f[name][b].mean()) / (hi - lo)
+                    for name, (lo, hi) in DEFAULT_RANGES.items()}
+            fa, fb = (np.bincount(f["font"][m], minlength=len(data.fonts)) / max(m.sum(), 1) for m in (a, b))
+            gaps["font"] = 0.5 * np.abs(fa - fb).sum()
+            top = max(gaps, key=gaps.get)
+            split_by.setdefault(top, []).append(f"{d} ({gaps[top]:.2f})")
+        print(f"\n{sum(map(len, split_by.values()))} digits split; the two largest parts differ most in: "
+              + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(split_by.items())) + "\n")
     return 0
 
 
