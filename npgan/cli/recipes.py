@@ -29,6 +29,8 @@ def cmd_recipes(args) -> int:
     print("\nextra training terms (KEY.weight / .start / .early_weight / .early_updates):")
     for name, cls in TERMS.items():
         print(f"  {name}: {cls.step} step, trains {cls.trains}; logs {cls.logs}")
+    print("\nstarts.count / .updates / .window: train COUNT starts for UPDATES updates each and continue the one "
+          "whose mean I(c; c') (the consistency statistic) over its last WINDOW updates is highest")
     return 0
 
 

@@ -153,12 +153,13 @@ def _check_memory(config, n_images: int) -> None:
         raise CLIError(str(exc)) from None
 
 
-def _train(config, images, options, args, dataset, callback=None):
+def _train(config, images, options, args, dataset, callback=None, start_callback=None):
     """The training loop, with every failure as a one-line error; returns (trainer, last) or an exit status."""
     from npgan.train import (CheckpointError, MetricsError, RunFolderError, RunLocked, TrainingDiverged,
                              TrainingInterrupted, train)
     try:
-        return train(config, images, options, resume=args.resume, dataset=dataset, callback=callback)
+        return train(config, images, options, resume=args.resume, dataset=dataset, callback=callback,
+                     start_callback=start_callback)
     except TrainingDiverged as exc:
         print(f"npgan train: error: {exc}", file=sys.stderr)
         return 3
@@ -198,15 +199,18 @@ def cmd_train(args) -> int:
     else:
         print(f"npgan train: {dataset} ({images.shape[0]} images), {updates} updates, batch {model.batch_size}, "
               f"seed {seed}, {kind} -> {out}", file=sys.stderr)
-    frames = None
+    frames = start_frames = None
     if every:
-        from npgan.report.frames import SampleFrames
+        from npgan.report.frames import SampleFrames, adopt_start_frames
         frames = SampleFrames(out, seed, every, start=at if args.resume else 0, progress=not args.no_progress)
+        def start_frames(k, folder):  # the other starts' frames, from the same latent batch, in their folders
+            return SampleFrames(folder, seed, every, start=config.starts.updates)
     try:
-        result = _train(config, images, options, args, dataset, callback=frames)
+        result = _train(config, images, options, args, dataset, callback=frames, start_callback=start_frames)
     finally:
         if frames is not None:
             frames.close()
+            adopt_start_frames(out)
     if isinstance(result, int):
         return result
     trainer, last = result

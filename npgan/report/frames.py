@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from npgan.evaluation.probes import generate
 from npgan.figures import tile
 from npgan.models.latent import LatentSpec
 from npgan.report.images import png_bytes, read_grey, to_grey, write_atomic
+from npgan.train.starts import read_selection, start_folder
 
 FRAMES_DIR = "samples"
 FRAMES_META = "frames.json"
@@ -105,6 +107,25 @@ def frames_every(run_dir) -> int | None:
         return int(json.loads(path.read_text())["every"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not a frames file written by npgan: {exc}") from None
+
+
+def adopt_start_frames(run_dir) -> int:
+    """Make a run's frames up to its choice among starts (:mod:`npgan.train.starts`) those of the start
+    it continued: the run's own frames of those updates show start 0. Returns how many were copied
+    (0 when the run has no starts or continued start 0); doing it again changes nothing."""
+    sel = read_selection(run_dir)
+    if sel is None or sel["chosen"] == 0:
+        return 0
+    upto, source = sel["updates"], start_folder(Path(run_dir), sel["chosen"])
+    for update, path in list_frames(run_dir):
+        if update <= upto:
+            path.unlink()
+    copied = 0
+    for update, path in list_frames(source):
+        if update <= upto:
+            shutil.copyfile(path, frame_path(run_dir, update))
+            copied += 1
+    return copied
 
 
 class SampleFrames:

@@ -11,7 +11,8 @@ or finished long ago (``npgan sweep --report DIR``). Columns:
 - ``li_1000``, ``li_end``: L_I (categorical, nats), mean over the 50 updates up to update 1 000 and
   up to the run's last update; ``li_eval``: L_I on fresh samples at the end.
 - ``mig``, ``mig_style``: the MIG over all factors and over rotation and width (synthetic digits).
-- ``train_s``: training time, the sum of the logged update times (right across resumes).
+- ``train_s``: training time, the sum of the logged update times (right across resumes), the
+  starts a run did not continue included (:mod:`npgan.train.starts`).
 - ``cK_rotation``, ``cK_width``: rank correlations of each continuous code along sweeps (CSV only).
 """
 
@@ -30,6 +31,7 @@ from npgan.sweep.plan import SweepSpec
 from npgan.sweep.record import load_record
 from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.task import is_finished
+from npgan.train.starts import other_starts_seconds
 
 logger = logging.getLogger("npgan")
 
@@ -99,7 +101,7 @@ def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> 
     if records:
         row["li_1000"] = li_at(records, 1000)
         row["li_end"] = li_at(records, records[-1]["update"])
-        row["train_s"] = sum(r["seconds"] for r in records)
+        row["train_s"] = sum(r["seconds"] for r in records) + other_starts_seconds(folder)
     if row["status"] == "done":
         cfg = json.loads((folder / "config.json").read_text())["config"]
         row.update(_eval_fields(folder, len(cfg["model"]["latent"]["categorical"])))

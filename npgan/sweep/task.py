@@ -100,7 +100,8 @@ def _check_same_run(meta: dict, config: TrainingConfig, run: RunSpec, dataset: s
                          "move it away or give the sweep another output folder")
 
 
-def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: str, callback, folder: Path):
+def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: str, callback, folder: Path,
+                  start_callback=None):
     """:func:`npgan.train.train`, waiting while the folder's lock is another host's (a worker that died
     there: its lock is taken over once its heartbeat is :data:`~npgan.train.lock.STALE_SECONDS` old)."""
     from npgan.train import RunLocked, train
@@ -108,7 +109,8 @@ def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: 
     deadline = time.monotonic() + STALE_SECONDS + 2 * HEARTBEAT_SECONDS
     while True:
         try:
-            return train(config, images, options, resume=resume, dataset=dataset, callback=callback)
+            return train(config, images, options, resume=resume, dataset=dataset, callback=callback,
+                         start_callback=start_callback)
         except RunLocked:
             try:
                 host = json.loads((folder / LOCK_NAME).read_text()).get("host")
@@ -121,7 +123,7 @@ def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: 
 
 def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> tuple[int, int, bool]:
     """Train ``run`` to ``spec.updates`` in ``folder``: (start update, end update, interrupted)."""
-    from npgan.report.frames import DEFAULT_EVERY, SampleFrames
+    from npgan.report.frames import DEFAULT_EVERY, SampleFrames, adopt_start_frames
     config = resolve(run.recipe, spec.dataset, run.overrides)
     start = 0
     if (folder / CHECKPOINT_NAME).exists():
@@ -150,13 +152,25 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
         if should_stop is not None and should_stop():
             raise KeyboardInterrupt  # the loop saves a checkpoint of this update and stops
 
+    def start_callback(k, start_dir):  # another start of the run (npgan.train.starts): frames in its folder
+        start_frames = (SampleFrames(start_dir, run.seed, DEFAULT_EVERY, start=config.starts.updates)
+                        if spec.figures else None)
+
+        def on_update(update, stats, trainer):
+            if start_frames is not None:
+                start_frames(update, stats, trainer)
+            if should_stop is not None and should_stop():
+                raise KeyboardInterrupt
+        return on_update
+
     try:
-        _train_locked(config, images, options, start > 0, spec.dataset, callback, folder)
+        _train_locked(config, images, options, start > 0, spec.dataset, callback, folder, start_callback)
     except TrainingInterrupted:
         return start, last[0], True
     finally:
         if frames is not None:
             frames.close()
+            adopt_start_frames(folder)
     return start, spec.updates, False
 
 

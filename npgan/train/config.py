@@ -10,6 +10,7 @@ same flat keys::
     latent.continuous=3        a field of its LatentSpec
     consistency.weight=1       a term's Schedule field (weight, start, early_weight, early_updates)
     distortion.scale_x=0.7,1.4 a Distortion range
+    starts.count=3             several starts, the best continued (:mod:`npgan.train.starts`)
 
 :func:`TrainingConfig.from_dict` also reads the flat configs that npgan wrote before the terms had
 their own package (checkpoints and ``config.json`` of older runs).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from npgan._checks import check_int
 from npgan.data.augment import Distortion
 from npgan.models.infogan import Q_STD_CHOICES, InfoGANConfig
 from npgan.models.latent import LatentSpec
@@ -29,6 +31,41 @@ from npgan.train.terms import TERMS, Schedule
 _FIXED = ("latent", "image_shape")
 _TERM_FIELDS = tuple(f.name for f in dataclasses.fields(Schedule))
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+#: at most this many starts (each is a run of ``starts.updates`` updates)
+MAX_STARTS = 16
+
+
+@dataclass(frozen=True)
+class Starts:
+    """How many starts a run makes, and when it chooses among them (:mod:`npgan.train.starts`).
+
+    Parameters
+    ----------
+    count : int, 1 .. 16
+        Number of starts (1: a plain run, no choice).
+    updates : int
+        Each start's length; the choice is made after this update.
+    window : int
+        The statistic is averaged over the last ``window`` updates up to ``updates``.
+    """
+
+    count: int = 1
+    updates: int = 1000
+    window: int = 100
+
+    def __post_init__(self):
+        object.__setattr__(self, "count", check_int(self.count, "count", minimum=1))
+        if self.count > MAX_STARTS:
+            raise ValueError(f"`count` must be at most {MAX_STARTS}, got {self.count}")
+        object.__setattr__(self, "updates", check_int(self.updates, "updates", minimum=1))
+        object.__setattr__(self, "window", check_int(self.window, "window", minimum=1))
+        if self.window > self.updates:
+            raise ValueError(f"`window` ({self.window}) must be at most `updates` ({self.updates})")
+
+
+_STARTS_FIELDS = tuple(f.name for f in dataclasses.fields(Starts))
 
 
 def _all_off() -> dict[str, Schedule]:
@@ -49,12 +86,15 @@ class TrainingConfig:
         Ranges of the random distortions of the real-data terms (``consistency``, ``code_equivariance``).
     recipe : str
         The recipe the settings were resolved from (a label for reports; training does not read it).
+    starts : Starts
+        How many starts the run makes and when it chooses the one it continues (default: one).
     """
 
     model: InfoGANConfig = field(default_factory=InfoGANConfig)
     terms: dict = field(default_factory=_all_off)
     distortion: Distortion = field(default_factory=Distortion)
     recipe: str = ""
+    starts: Starts = field(default_factory=Starts)
 
     def __post_init__(self):
         if not isinstance(self.model, InfoGANConfig):
@@ -71,6 +111,24 @@ class TrainingConfig:
         object.__setattr__(self, "terms", {name: terms.get(name, Schedule()) for name in TERMS})
         if not isinstance(self.recipe, str):
             raise TypeError(f"`recipe` must be a str, got {type(self.recipe).__name__}")
+        if not isinstance(self.starts, Starts):
+            raise TypeError(f"`starts` must be a Starts, got {type(self.starts).__name__}")
+        self._check_starts()
+
+    def _check_starts(self) -> None:
+        """Choosing among starts reads the consistency statistic: the term must act in the window."""
+        st = self.starts
+        if st.count == 1:
+            return
+        if self.model.gan_baseline:
+            raise ValueError("starts.count > 1 chooses by the consistency term, which the GAN baseline does "
+                             "not have; use starts.count=1 with gan_baseline")
+        sched = self.terms["consistency"]
+        off = [u for u in range(st.updates - st.window + 1, st.updates + 1) if sched.at(u) == 0]
+        if off:
+            raise ValueError(f"starts.count={st.count} chooses by the consistency statistic of updates "
+                             f"{st.updates - st.window + 1}-{st.updates}, but the consistency term is off in update "
+                             f"{off[0]}; set consistency.weight > 0 (and its start before then)")
 
     # ------------------------------------------------------------------ the flat view
     def settings(self) -> dict:
@@ -84,6 +142,7 @@ class TrainingConfig:
             out.update({f"{name}.{k}": getattr(sched, k) for k in _TERM_FIELDS})
         out.update({f"distortion.{f.name}": getattr(self.distortion, f.name)
                     for f in dataclasses.fields(self.distortion)})
+        out.update({f"starts.{k}": getattr(self.starts, k) for k in _STARTS_FIELDS})
         return out
 
     def with_settings(self, changes: dict) -> "TrainingConfig":
@@ -120,8 +179,9 @@ class TrainingConfig:
             **{k: flat.pop(f"{name}.{k}") for k in _TERM_FIELDS})) for name in TERMS}
         dist = build(" of distortion.*", lambda: Distortion(**{
             k[len("distortion."):]: flat.pop(k) for k in [k for k in flat if k.startswith("distortion.")]}))
+        starts = build(" of starts.*", lambda: Starts(**{k: flat.pop(f"starts.{k}") for k in _STARTS_FIELDS}))
         model = build("", lambda: InfoGANConfig(latent=lat, **flat))
-        return cls(model=model, terms=terms, distortion=dist, recipe=recipe)
+        return build("", lambda: cls(model=model, terms=terms, distortion=dist, recipe=recipe, starts=starts))
 
     # ------------------------------------------------------------------ storage
     def to_dict(self) -> dict:
@@ -130,7 +190,7 @@ class TrainingConfig:
                 "terms": {name: dataclasses.asdict(s) for name, s in self.terms.items()},
                 "distortion": {k: list(v) if isinstance(v, tuple) else v
                                for k, v in dataclasses.asdict(self.distortion).items()},
-                "recipe": self.recipe}
+                "recipe": self.recipe, "starts": dataclasses.asdict(self.starts)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainingConfig":
@@ -139,7 +199,7 @@ class TrainingConfig:
             raise TypeError(f"a training config must be a dict, got {type(d).__name__}")
         if "model" not in d:
             return _from_flat_legacy(d)
-        unknown = sorted(set(d) - {"model", "terms", "distortion", "recipe"})
+        unknown = sorted(set(d) - {"model", "terms", "distortion", "recipe", "starts"})
         if unknown:
             raise ValueError(f"unknown training config entries {unknown}")
         terms = {}
@@ -148,7 +208,8 @@ class TrainingConfig:
                 raise ValueError(f"the config names an unknown training term {name!r}; the terms are {list(TERMS)}")
             terms[name] = Schedule(**s)
         return cls(model=InfoGANConfig.from_dict(d["model"]), terms=terms,
-                   distortion=_distortion(d.get("distortion", {})), recipe=d.get("recipe", ""))
+                   distortion=_distortion(d.get("distortion", {})), recipe=d.get("recipe", ""),
+                   starts=Starts(**d.get("starts", {})))
 
 
 def _distortion(d: dict) -> Distortion:

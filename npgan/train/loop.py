@@ -22,6 +22,7 @@ it too, in any update.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import signal
@@ -39,8 +40,10 @@ from npgan.nn.checked import NonFiniteError, checked_mode
 from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.train.config import TrainingConfig
 from npgan.train.metrics import MetricsLog, truncate_metrics
+from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
 from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, RunFolder
 from npgan.train.signals import EXIT_STATUS, StopSignals
+from npgan.train.starts import remove_starts, run_starts
 from npgan.train.state_check import check_meta, check_stream_state, check_trainer_state
 from npgan.train.stream import BatchStream
 from npgan.train.step import InfoGANTrainer, StepStats
@@ -50,51 +53,6 @@ logger = logging.getLogger("npgan")
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "BatchStream", "TrainOptions", "TrainingDiverged",
            "TrainingInterrupted", "as_training_config", "build_trainer", "load_trained", "train"]
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss, a layer's input or gradient, or the state to be saved became NaN or infinite.
-
-    The message says where, and whether a good checkpoint exists and which update it holds.
-    """
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during training (a checkpoint was saved first, unless the message says not).
-
-    ``exit_status`` is what a process stopped by that signal reports: 130 (SIGINT), 143 (SIGTERM).
-    """
-
-    def __init__(self, message: str, exit_status: int = 130):
-        super().__init__(message)
-        self.exit_status = exit_status
-
-
-@dataclass
-class TrainOptions:
-    """How long and where to train (the model's hyperparameters live in InfoGANConfig).
-
-    ``overwrite=True`` deletes a previous run's files in ``out_dir`` before starting (without it a
-    folder holding a run is refused). ``check_every``: every how many updates one runs in checked
-    mode (the first always does); 1 checks every update.
-    """
-
-    updates: int = 5000
-    seed: int = 0
-    out_dir: Path = Path("runs/infogan")
-    checkpoint_every: int = 500
-    progress: bool = True
-    overwrite: bool = False
-    check_every: int = 10
-
-    def __post_init__(self):
-        self.updates = check_int(self.updates, "updates", minimum=1)
-        self.seed = check_int(self.seed, "seed", minimum=0)
-        self.checkpoint_every = check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
-        self.check_every = check_int(self.check_every, "check_every", minimum=1)
-        self.out_dir = Path(self.out_dir)
-        if not isinstance(self.overwrite, bool):
-            raise TypeError(f"`overwrite` must be a bool, got {type(self.overwrite).__name__}")
 
 
 def as_training_config(config) -> TrainingConfig:
@@ -171,6 +129,7 @@ def _start_new(folder: RunFolder, config: TrainingConfig, options: TrainOptions,
     check_training_memory(config.model)
     trainer, stream = build_trainer(config, options.seed, images)
     folder.metrics.write_text("")
+    remove_starts(folder.path)  # an earlier run's starts (the folder holds no run files now)
     return _Run(config, trainer, stream, options.seed, dataset, secrets.token_hex(8), 0, None, folder)
 
 
@@ -219,7 +178,7 @@ def _resume(folder: RunFolder, images) -> _Run:
 
 
 def train(config, images: np.ndarray, options: TrainOptions, *,
-          resume: bool = False, dataset: str = "unknown", callback=None):
+          resume: bool = False, dataset: str = "unknown", callback=None, start_callback=None):
     """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), finite values in [0, 1]).
 
     The kernels run on npgan's thread pool with BLAS single-threaded
@@ -254,12 +213,17 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
 
     ``callback(update, stats, trainer)``, if given, is called after every update (the CLI draws its
     sample frames there; tests use it). A ``KeyboardInterrupt`` it raises stops training like Ctrl-C.
+
+    With ``config.starts.count > 1`` the run makes several starts and continues the best
+    (:mod:`npgan.train.starts`); ``start_callback(k, folder)``, if given, returns the callback of
+    start ``k >= 1`` (trained in ``folder``), e.g. to draw its frames there.
     """
     with use_threads():
-        return _train(config, images, options, resume=resume, dataset=dataset, callback=callback)
+        return _train(config, images, options, resume=resume, dataset=dataset, callback=callback,
+                      start_callback=start_callback)
 
 
-def _train(config, images, options, *, resume, dataset, callback):
+def _train(config, images, options, *, resume, dataset, callback, start_callback=None):
     config = as_training_config(config)
     if not isinstance(options, TrainOptions):
         raise TypeError(f"`options` must be a TrainOptions, got {type(options).__name__}")
@@ -269,6 +233,12 @@ def _train(config, images, options, *, resume, dataset, callback):
         run = _resume(folder, images) if resume else _start_new(folder, config, options, images, dataset)
         folder.write_config({"config": run.config.to_dict(), "seed": run.seed, "dataset": run.dataset,
                              "updates": options.updates, "images": int(images.shape[0]), "run_id": run.run_id})
+        at = run.config.starts.updates
+        if run.config.starts.count > 1 and run.start <= at < options.updates:
+            if run.start < at:  # start 0 (the run itself) up to the choice
+                _loop(run, dataclasses.replace(options, updates=at), callback)
+            run_starts(run, images, options, _train, start_callback)
+            run.start = at
         return _loop(run, options, callback)
 
 

@@ -1,0 +1,211 @@
+"""Several short starts of one run, the best one continued: chosen by a label-free statistic.
+
+Which partition the categorical code settles into depends on the seed (docs/experiments/
+robustness.md): the same settings find the digits on some seeds and split them by rotation on
+others. With ``starts.count = K > 1`` a run trains K starts for ``starts.updates`` updates each,
+then continues the one whose real-data consistency statistic, I(c; c') between Q's categories of a
+real batch and of its distorted copy (the quantity the ``consistency`` term maximises), has the
+highest mean over its last ``starts.window`` updates. No label and no test image is read.
+
+Layout: start 0 *is* the run (seed ``seed``, trained in the run folder as a run without starts
+would be); start k >= 1 is a plain run with seed :func:`start_seed` ``(seed, k)`` in
+``RUN/starts/k/``. ``RUN/starts/start0.json`` keeps start 0's statistic (written before anything
+can replace the run's own log), ``RUN/starts/selection.json`` every start's statistic and the
+choice. If start j != 0 wins, the run folder takes over its state and its log at ``starts.updates``
+(the run keeps its own seed, id and settings), so the run then goes on exactly as start j alone
+would have. Every step can be interrupted and resumed: each start is a run folder of its own, and
+the choice is made again (the same one) from the files when a resumed run reaches it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.train.config import Starts
+from npgan.train.metrics import read_metrics
+from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
+from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, write_atomic
+from npgan.train.state_check import check_meta, check_stream_state, check_trainer_state
+
+logger = logging.getLogger("npgan")
+
+#: the logged statistic the choice reads (a column of metrics.jsonl)
+STATISTIC = "consistency"
+STARTS_DIR = "starts"
+SELECTION_NAME = "selection.json"
+_START0_NAME = "start0.json"
+
+
+def start_seed(seed: int, k: int) -> int:
+    """The seed of start ``k`` of a run with seed ``seed``: ``seed`` itself for start 0, else a
+    63-bit integer drawn from ``SeedSequence((seed, k))`` (independent of every other start)."""
+    if k == 0:
+        return int(seed)
+    words = np.random.SeedSequence((int(seed), int(k))).generate_state(2, np.uint32)
+    return int((int(words[0]) << 31) ^ int(words[1]))
+
+
+def remove_starts(run: Path) -> None:
+    """Delete ``RUN/starts`` (before a new run starts in ``run``: it can only be an earlier run's)."""
+    path = Path(run) / STARTS_DIR
+    if path.is_dir():
+        shutil.rmtree(path)
+        logger.warning("note: %s: removed the starts of an earlier run", path)
+
+
+def start_folder(run: Path, k: int) -> Path:
+    """The folder start ``k`` trains in (start 0: the run folder itself)."""
+    return Path(run) if k == 0 else Path(run) / STARTS_DIR / str(k)
+
+
+def statistic_of(metrics_path: Path, updates: int, window: int) -> tuple[float, float]:
+    """(mean of :data:`STATISTIC` over updates ``updates - window + 1 .. updates``, seconds of
+    updates 1 .. ``updates``) from a metrics log.
+
+    Raises
+    ------
+    ValueError
+        The log has fewer than ``updates`` updates, or the statistic is missing in the window.
+    """
+    records = read_metrics(metrics_path, note=False).records
+    records = [r for r in records if r["update"] <= updates]
+    if len(records) < updates or records[-1]["update"] != updates:
+        raise ValueError(f"{metrics_path} holds {len(records)} of the {updates} updates of this start")
+    values = [r.get(STATISTIC) for r in records[updates - window:]]
+    if any(not isinstance(v, (int, float)) for v in values):
+        raise ValueError(f"{metrics_path}: no {STATISTIC!r} logged in updates {updates - window + 1}-{updates}; "
+                         "choosing among starts needs the consistency term on by then")
+    return statistics.fmean(values), sum(r.get("seconds", 0.0) for r in records)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every start's statistic (None: the start diverged) and training time, and the start chosen
+    (the highest statistic; the lowest index among equals)."""
+
+    updates: int
+    window: int
+    seeds: list
+    values: list
+    seconds: list
+    chosen: int
+
+    def to_dict(self) -> dict:
+        return {"statistic": STATISTIC, "updates": self.updates, "window": self.window, "chosen": self.chosen,
+                "starts": [{"start": k, "seed": s, "folder": str(start_folder(Path("."), k)), "value": v,
+                            "seconds": round(t, 3)} for k, (s, v, t) in enumerate(zip(self.seeds, self.values,
+                                                                                      self.seconds))]}
+
+
+def record_start0(run: Path, starts: Starts) -> None:
+    """Keep start 0's statistic (from the run's own log) before the run's log can be replaced."""
+    path = Path(run) / STARTS_DIR / _START0_NAME
+    if path.exists():
+        return
+    value, seconds = statistic_of(Path(run) / METRICS_NAME, starts.updates, starts.window)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps({"value": value, "seconds": seconds}))
+
+
+def choose(run: Path, seed: int, starts: Starts) -> Selection:
+    """Read every start's statistic (start 0's from :func:`record_start0`; a start whose log stops
+    before ``starts.updates`` diverged and is no candidate) and choose; written to
+    ``RUN/starts/selection.json``."""
+    run = Path(run)
+    first = json.loads((run / STARTS_DIR / _START0_NAME).read_text())
+    values, seconds = [float(first["value"])], [float(first["seconds"])]
+    for k in range(1, starts.count):
+        path = start_folder(run, k) / METRICS_NAME
+        try:
+            v, t = statistic_of(path, starts.updates, starts.window)
+        except ValueError:  # a start that diverged before the choice (its log is short)
+            v, t = None, sum(r.get("seconds", 0.0) for r in read_metrics(path, note=False).records)
+        values.append(v)
+        seconds.append(t)
+    chosen = max(range(len(values)), key=lambda k: (values[k] is not None, values[k] or 0.0, -k))
+    sel = Selection(starts.updates, starts.window, [start_seed(seed, k) for k in range(starts.count)],
+                    values, seconds, chosen)
+    write_atomic(run / STARTS_DIR / SELECTION_NAME, json.dumps(sel.to_dict(), indent=2))
+    return sel
+
+
+def read_selection(run: Path) -> dict | None:
+    """``RUN/starts/selection.json`` as written by :func:`choose`; None if the run has made no choice."""
+    try:
+        return json.loads((Path(run) / STARTS_DIR / SELECTION_NAME).read_text())
+    except FileNotFoundError:
+        return None
+
+
+def other_starts_seconds(run: Path) -> float:
+    """Training seconds of the starts a run did not continue (0 for a run without starts)."""
+    sel = read_selection(run)
+    if sel is None:
+        return 0.0
+    return sum(s["seconds"] for s in sel["starts"] if s["start"] != sel["chosen"])
+
+
+# ---------------------------------------------------------------- the choice, inside a run
+
+def run_starts(run, images, options, train_one, start_callback=None) -> Selection:
+    """Train starts 1 .. K-1 of ``run`` (start 0, the run itself, is at ``starts.updates``), choose, and
+    let the run take over the chosen start's state and log. Unvalidated (called by the loop).
+
+    ``run`` is the loop's run (its ``folder``, ``config``, ``seed``, ``dataset``, ``trainer``, ``stream``);
+    ``train_one(config, images, options, resume=, dataset=, callback=)`` trains one plain run (the
+    loop's own entry point, passed in because the loop imports this module); ``start_callback(k,
+    folder)``, if given, returns the per-update callback of start k.
+    """
+    st, out = run.config.starts, run.folder.path
+    record_start0(out, st)
+    plain = dataclasses.replace(run.config, starts=Starts())
+    for k in range(1, st.count):
+        folder = start_folder(out, k)
+        resume = (folder / CHECKPOINT_NAME).exists()
+        sub = TrainOptions(updates=st.updates, seed=start_seed(run.seed, k), out_dir=folder,
+                           checkpoint_every=options.checkpoint_every, progress=options.progress,
+                           overwrite=not resume, check_every=options.check_every)
+        logger.warning("start %d of starts 0-%d (seed %d) in %s", k, st.count - 1, sub.seed, folder)
+        try:
+            train_one(plain, images, sub, resume=resume, dataset=run.dataset,
+                      callback=None if start_callback is None else start_callback(k, folder))
+        except TrainingDiverged as exc:
+            logger.warning("note: start %d diverged and is not a candidate: %s", k, exc)
+        except TrainingInterrupted as exc:
+            raise TrainingInterrupted(f"start {k} of starts 0-{st.count - 1}: {exc}; resuming {out} resumes its starts",
+                                      exc.exit_status) from None
+    sel = choose(out, run.seed, st)
+    if sel.chosen != 0:
+        _take_over(run, images, start_folder(out, sel.chosen), st.updates)
+    shown = ", ".join(f"{k}: " + ("diverged" if v is None else f"{v:.4g}") for k, v in enumerate(sel.values))
+    logger.warning("starts: mean I(c; c') over updates %d-%d: %s; continuing start %d",
+                   st.updates - st.window + 1, st.updates, shown, sel.chosen)
+    return sel
+
+
+def _take_over(run, images, folder: Path, updates: int) -> None:
+    """The run continues from start ``folder``'s checkpoint at ``updates``, with that start's log."""
+    path = folder / CHECKPOINT_NAME
+    state = load_checkpoint(path)
+    check_meta(state, path)
+    if state["update"] != updates:
+        raise CheckpointError(f"{path}: holds update {state['update']}, the choice is at update {updates}")
+    check_trainer_state(state["trainer"], run.trainer, updates, path)
+    check_stream_state(state["data"], images.shape[0], run.config.model.batch_size, path)
+    log = read_metrics(folder / METRICS_NAME, note=False)
+    run.trainer.load_state(state["trainer"])
+    run.stream.load_state(state["data"])
+    run.trainer.updates_done = updates
+    head = (folder / METRICS_NAME).read_bytes()[:log.ends[updates - 1]]
+    write_atomic(run.folder.metrics, head.decode("utf-8"))
+    save_checkpoint(run.folder.checkpoint, run.state(updates))
+    run.saved = updates
