@@ -303,3 +303,36 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
     spec = _spec(out, plan_runs(["paper"], [0], TINY_SETS), updates=stopped_at + 2, checkpoint_every=1000)
     attempt = run_sweep(spec, client=client, progress=False).attempts["paper/seed0"]
     assert (attempt["status"], attempt["start_update"], attempt["end_update"]) == ("done", stopped_at, stopped_at + 2)
+
+
+# --------------------------------------------------------------------------- evaluations on the way
+def test_eval_at_keeps_each_runs_evaluation_at_those_updates(tmp_path):
+    from npgan.sweep.record import save_record
+    from npgan.sweep.task import milestone_path, run_one
+    runs = plan_runs(["paper"], [0], TINY_SETS)
+    spec = SweepSpec(dataset="synthetic", runs=runs, updates=5, out=tmp_path, subset=64, evaluation=TINY_EVAL,
+                     figures=False, eval_at=(3, 2, 3))
+    assert spec.eval_at == (2, 3)
+    folder = spec.folder(runs[0])
+    outcome = run_one(spec, runs[0])
+    assert outcome.start_update == 0 and outcome.end_update == 5
+    for u in (2, 3):
+        assert json.loads(milestone_path(folder, u).read_text())["update"] == u
+    assert json.loads((folder / "eval.json").read_text())["update"] == 5
+    assert len((folder / "metrics.jsonl").read_text().splitlines()) == 5
+    save_record(tmp_path, spec, {})
+    row = write_summary(tmp_path, figure=False).rows[0]
+    assert row["accuracy@2"] == json.loads(milestone_path(folder, 2).read_text())["accuracy"]
+    assert "accuracy@3" in (tmp_path / "summary.md").read_text()
+    # asked later, a run already past an update is not evaluated there: its cell stays empty
+    later = SweepSpec(dataset="synthetic", runs=runs, updates=6, out=tmp_path, subset=64, evaluation=TINY_EVAL,
+                      figures=False, eval_at=(4,))
+    run_one(later, runs[0])
+    assert not milestone_path(folder, 4).exists()
+    save_record(tmp_path, later, {})
+    assert write_summary(tmp_path, figure=False).rows[0]["accuracy@4"] is None
+
+
+def test_eval_at_must_come_before_the_end():
+    with pytest.raises(ValueError, match="eval_at"):
+        SweepSpec(dataset="synthetic", runs=plan_runs(["paper"], [0]), updates=5, eval_at=(5,))

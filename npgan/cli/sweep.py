@@ -43,7 +43,7 @@ def _spec(args):
         return SweepSpec(args.dataset, runs, updates=args.updates, out=Path(args.out).resolve(),
                          data_dir=_data_dir(args), subset=args.subset, checkpoint_every=args.checkpoint_every,
                          evaluation=EvalOptions(args.eval_samples, args.eval_bases, args.eval_limit),
-                         figures=not args.no_figures)
+                         figures=not args.no_figures, eval_at=tuple(args.eval_at))
     except (TypeError, ValueError) as exc:
         raise CLIError(str(exc)) from exc
 
@@ -141,6 +141,8 @@ def add_parser(sub) -> None:
     e.add_argument("--eval-bases", type=int_at_least(2, "at least 2"), default=64,
                    help="base latents per continuous sweep")
     e.add_argument("--eval-limit", type=positive_int, default=None, help="use only the first N test images")
+    e.add_argument("--eval-at", type=positive_int, nargs="+", default=[], metavar="U",
+                   help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table)")
     c = s.add_argument_group("where the runs go")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="an existing Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster sized "

@@ -86,6 +86,9 @@ class SweepSpec:
     evaluation : EvalOptions
     figures : bool
         Write each run's figures, as ``npgan train`` and ``npgan eval`` do.
+    eval_at : tuple of int
+        Also evaluate every run at these updates (before ``updates``), into
+        ``RUN/evals/update_NNNNN.json``; a run that is already past one is not evaluated there.
     """
 
     dataset: str
@@ -97,6 +100,7 @@ class SweepSpec:
     checkpoint_every: int = 500
     evaluation: EvalOptions = field(default_factory=EvalOptions)
     figures: bool = True
+    eval_at: tuple = ()
 
     def __post_init__(self):
         if self.dataset not in DATASETS:
@@ -113,6 +117,10 @@ class SweepSpec:
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         if self.subset is not None:
             check_int(self.subset, "subset", minimum=1)
+        at = sorted({check_int(u, "eval_at", minimum=1) for u in self.eval_at})
+        if at and at[-1] >= self.updates:
+            raise ValueError(f"`eval_at` must be updates before the end ({self.updates}), got {at[-1]}")
+        object.__setattr__(self, "eval_at", tuple(at))
 
     def folder(self, run: RunSpec, root: Path | None = None) -> Path:
         """The folder of ``run`` below ``root`` (default: the sweep's output folder)."""
@@ -131,6 +139,7 @@ class SweepSpec:
         d = dict(d)
         d["runs"] = tuple(RunSpec(**r) for r in d["runs"])
         d["evaluation"] = EvalOptions(**d.get("evaluation", {}))
+        d["eval_at"] = tuple(d.get("eval_at", ()))
         return cls(**d)
 
 

@@ -13,6 +13,8 @@ or finished long ago (``npgan sweep --report DIR``). Columns:
 - ``mig``, ``mig_style``: the MIG over all factors and over rotation and width (synthetic digits).
 - ``train_s``: training time, the sum of the logged update times (right across resumes), the
   starts a run did not continue included (:mod:`npgan.train.starts`).
+- ``accuracy@U``, ``mig_style@U``: the same at update U, for each ``--eval-at`` U of the sweep
+  (``RUN/evals/update_U.json``; empty for a run that was past U when the sweep first asked).
 - ``cK_rotation``, ``cK_width``: rank correlations of each continuous code along sweeps (CSV only).
 """
 
@@ -30,7 +32,7 @@ from pathlib import Path
 from npgan.sweep.plan import SweepSpec
 from npgan.sweep.record import load_record
 from npgan.report.run_files import EVAL_NAME
-from npgan.sweep.task import is_finished
+from npgan.sweep.task import is_finished, milestone_path
 from npgan.train.starts import other_starts_seconds
 
 logger = logging.getLogger("npgan")
@@ -105,22 +107,38 @@ def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> 
     if row["status"] == "done":
         cfg = json.loads((folder / "config.json").read_text())["config"]
         row.update(_eval_fields(folder, len(cfg["model"]["latent"]["categorical"])))
+    for update in spec.eval_at:
+        row.update(milestone_fields(folder, update))
     return row
+
+
+def milestone_fields(folder: Path, update: int) -> dict:
+    """``accuracy@U`` and ``mig_style@U`` from the run's evaluation at ``update`` (None if it has none)."""
+    try:
+        ev = json.loads(milestone_path(folder, update).read_text())
+    except FileNotFoundError:
+        ev = {}
+    return {f"accuracy@{update}": ev.get("accuracy"), f"mig_style@{update}": (ev.get("factors") or {}).get("mig_style")}
+
+
+def arm_fields(spec: SweepSpec) -> tuple:
+    """:data:`ARM_FIELDS` with the sweep's ``accuracy@U`` and ``mig_style@U`` before them."""
+    return (*(f"{k}@{u}" for u in spec.eval_at for k in ("accuracy", "mig_style")), *ARM_FIELDS)
 
 
 def _finite(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def arm_stats(rows: list[dict]) -> list[dict]:
-    """Per arm (in order of appearance): runs, done, failed and the median/min/max of :data:`ARM_FIELDS`."""
+def arm_stats(rows: list[dict], fields: tuple = ARM_FIELDS) -> list[dict]:
+    """Per arm (in order of appearance): runs, done, failed and the median/min/max of ``fields``."""
     out = []
     for arm in dict.fromkeys(r["arm"] for r in rows):
         mine = [r for r in rows if r["arm"] == arm]
         stats = {"arm": arm, "runs": len(mine), "done": sum(r["status"] == "done" for r in mine),
                  "failed": sum(r["status"] == "failed" for r in mine)}
-        for key in ARM_FIELDS:
-            vals = [r[key] for r in mine if r["status"] == "done" and _finite(r[key])]
+        for key in fields:
+            vals = [r.get(key) for r in mine if r["status"] == "done" and _finite(r.get(key))]
             stats[key] = (statistics.median(vals), min(vals), max(vals)) if vals else None
         out.append(stats)
     return out
@@ -136,20 +154,22 @@ def _cell(v, digits: int = 3) -> str:
 
 def format_markdown(spec: SweepSpec, rows: list[dict], arms: list[dict]) -> str:
     """``summary.md``: the runs and the per-arm medians (min-max)."""
+    fields = arm_fields(spec)
     lines = [f"# Sweep {spec.out.name}: {spec.dataset}, {spec.updates} updates per run", "",
              f"{len(rows)} runs: " + ", ".join(f"{sum(r['status'] == s for r in rows)} {s}"
                                               for s in ("done", "failed", "stopped", "not started")), "",
              "## Per arm: median (min - max) over finished runs", "",
-             "| arm | done / runs | " + " | ".join(ARM_FIELDS) + " |", "|---" * (len(ARM_FIELDS) + 2) + "|"]
+             "| arm | done / runs | " + " | ".join(fields) + " |", "|---" * (len(fields) + 2) + "|"]
     for a in arms:
         cells = ["—" if a[k] is None else
                  (f"{a[k][0]:.0f} ({a[k][1]:.0f} - {a[k][2]:.0f})" if k == "train_s" else
-                  f"{a[k][0]:.3f} ({a[k][1]:.3f} - {a[k][2]:.3f})") for k in ARM_FIELDS]
+                  f"{a[k][0]:.3f} ({a[k][1]:.3f} - {a[k][2]:.3f})") for k in fields]
         lines.append(f"| {a['arm']} | {a['done']} / {a['runs']} | " + " | ".join(cells) + " |")
     shown = [k for k in FIELDS if k not in ("arm", "recipe")]
+    shown[shown.index("accuracy"):shown.index("accuracy")] = fields[:2 * len(spec.eval_at)]
     lines += ["", "## Runs", "", "| " + " | ".join(shown) + " |", "|---" * len(shown) + "|"]
     for r in rows:
-        cells = [_cell(r[k], 0 if k == "train_s" else 3) if k != "error" else _cell(r[k][:200]) for k in shown]
+        cells = [_cell(r.get(k), 0 if k == "train_s" else 3) if k != "error" else _cell(r[k][:200]) for k in shown]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -193,7 +213,7 @@ def write_summary(out, *, figure: bool = True) -> Summary:
     spec = spec if spec.out == out else SweepSpec(**{**spec.__dict__, "out": out})  # the folder may have moved
     metrics = {run.name: _metrics(spec.folder(run)) for run in spec.runs}
     rows = [run_row(spec, run, attempts.get(run.name), metrics[run.name]) for run in spec.runs]
-    arms = arm_stats(rows)
+    arms = arm_stats(rows, arm_fields(spec))
     (out / "summary.csv").write_text(format_csv(rows))
     (out / "summary.md").write_text(format_markdown(spec, rows, arms))
     png = None

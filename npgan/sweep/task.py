@@ -19,16 +19,18 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from npgan.recipes import resolve
 from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, read_checkpoint_meta
-from npgan.train.run_folder import CHECKPOINT_NAME, run_files
+from npgan.train.run_folder import CHECKPOINT_NAME, run_files, write_atomic
 
 _DATA: dict[tuple, tuple] = {}  # (dataset, split, data_dir, n) -> (images, labels): one load per worker
+#: a run's evaluations at its sweep's ``eval_at`` updates
+MILESTONES_DIR = "evals"
 _DATA_LOCK = threading.Lock()
 _FIGURE_LOCK = threading.Lock()  # pyplot keeps global state: one thread draws at a time
 
@@ -121,8 +123,8 @@ def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: 
             time.sleep(HEARTBEAT_SECONDS / 3)
 
 
-def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> tuple[int, int, bool]:
-    """Train ``run`` to ``spec.updates`` in ``folder``: (start update, end update, interrupted)."""
+def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, target: int) -> tuple[int, int, bool]:
+    """Train ``run`` to update ``target`` in ``folder``: (start update, end update, interrupted)."""
     from npgan.report.frames import DEFAULT_EVERY, SampleFrames, adopt_start_frames
     config = resolve(run.recipe, spec.dataset, run.overrides)
     start = 0
@@ -130,7 +132,7 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
         meta = read_checkpoint_meta(folder / CHECKPOINT_NAME)
         _check_same_run(meta, config, run, spec.dataset, folder)
         start = int(meta["update"])
-        if start >= spec.updates:
+        if start >= target:
             return start, start, False
     if report is not None:
         report(start)  # the run has started (from its checkpoint's update)
@@ -138,7 +140,7 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
     if images.shape[0] < config.model.batch_size:
         raise ValueError(f"batch size {config.model.batch_size} exceeds the {images.shape[0]} training images")
     # no checkpoint but run files: a run stopped before its first checkpoint, started again
-    options = TrainOptions(updates=spec.updates, seed=run.seed, out_dir=folder, checkpoint_every=spec.checkpoint_every,
+    options = TrainOptions(updates=target, seed=run.seed, out_dir=folder, checkpoint_every=spec.checkpoint_every,
                            progress=False, overwrite=start == 0 and bool(run_files(folder)))
     frames = SampleFrames(folder, run.seed, DEFAULT_EVERY, start=start) if spec.figures else None
     last = [start]
@@ -171,7 +173,7 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report) -> 
         if frames is not None:
             frames.close()
             adopt_start_frames(folder)
-    return start, spec.updates, False
+    return start, target, False
 
 
 def _evaluate_and_report(spec: SweepSpec, folder: Path, update: int) -> None:
@@ -187,6 +189,19 @@ def _evaluate_and_report(spec: SweepSpec, folder: Path, update: int) -> None:
                               bases=ev.bases, limit=ev.limit)
         if spec.figures and (evaluated or not (folder / REPORT_NAME).exists()):
             build_report(folder, data_dir=spec.data_dir)
+
+
+def milestone_path(folder: Path, update: int) -> Path:
+    """Where a run's evaluation at update ``update`` (an ``eval_at`` of its sweep) is kept."""
+    return Path(folder) / MILESTONES_DIR / f"update_{update:05d}.json"
+
+
+def _evaluate_milestone(spec: SweepSpec, folder: Path, update: int) -> None:
+    """``npgan eval`` at ``update`` (the run's checkpoint now), kept as :func:`milestone_path`."""
+    _evaluate_and_report(replace(spec, figures=False), folder, update)
+    path = milestone_path(folder, update)
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, (folder / EVAL_NAME).read_text())
 
 
 def _read_files(folder: Path) -> dict[str, bytes]:
@@ -219,7 +234,17 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
     """
     t0 = time.perf_counter()
     folder = spec.folder(run, root)
-    start, end, interrupted = _train(spec, run, folder, should_stop, report)
+    first = None
+    for target in (*spec.eval_at, spec.updates):
+        if target < spec.updates and milestone_path(folder, target).exists():
+            continue
+        start, end, interrupted = _train(spec, run, folder, should_stop, report, target)
+        first = start if first is None else first
+        if interrupted:
+            break
+        if target < spec.updates and end == target:  # a run already past a milestone is not evaluated there
+            _evaluate_milestone(spec, folder, target)
+    start = first
     if not interrupted:
         _evaluate_and_report(spec, folder, end)
     return RunOutcome(name=run.name, status="interrupted" if interrupted else "done", start_update=start,
