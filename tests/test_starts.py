@@ -209,6 +209,10 @@ def test_cli_train_with_starts(tmp_path, capsys):
     for update in (2, 4):
         assert frame_path(out, update).read_bytes() == frame_path(chosen, update).read_bytes()
     assert [u for u, _ in list_frames(out)] == [2, 4]
+    assert main(["eval", str(out), "--limit", "100", "--samples", "100", "--bases", "4"]) == 0
+    assert main(["report", str(out), "--noise", "2"]) == 0
+    page = (out / "report.html").read_text()
+    assert "2 starts of 4 updates" in page and f"continued start {sel['chosen']}" in page
 
 
 def test_a_sweep_run_with_starts_counts_every_starts_time(tmp_path):

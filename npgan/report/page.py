@@ -18,6 +18,7 @@ from string import Template
 from npgan import __version__
 from npgan.report.explorer import ExplorerFrames
 from npgan.report.images import data_uri, png_bytes
+from npgan.train.starts import read_selection
 
 _E = html.escape
 
@@ -99,6 +100,16 @@ def _run_section(c: ReportContent) -> str:
         rows.append(("last 50 updates", (f"D loss {_num(mean['d_loss'])}, G loss {_num(mean['g_loss'])}, "
                                          f"L_I {_num(mean['li_cat'])} nats of H(c) = "
                                          f"{_num(model.latent.categorical_entropy())} nats", False)))
+    sel = read_selection(c.run_dir)
+    if sel is not None:
+        values = ", ".join(f"{s['start']}: " + ("diverged" if s["value"] is None else _num(s["value"]))
+                           for s in sel["starts"])
+        others = sum(s["seconds"] for s in sel["starts"] if s["start"] != sel["chosen"])
+        chosen = sel["starts"][sel["chosen"]]
+        rows.append(("starts", (f"{len(sel['starts'])} starts of {sel['updates']:,} updates; mean I(c; c') over "
+                                f"updates {sel['updates'] - sel['window'] + 1:,}-{sel['updates']:,}: {_E(values)}; "
+                                f"continued start {sel['chosen']} (seed {chosen['seed']}); the other starts "
+                                f"trained {_minutes(others)} more", False)))
     settings = "".join(f"<tr><th scope=row><code>{_E(k)}</code></th><td>{_E(str(v))}</td></tr>"
                        for k, v in config.settings().items())
     return ('<section id="run" aria-labelledby="run-h"><h2 id="run-h">The run</h2>' + _table(rows)
