@@ -222,13 +222,15 @@ def test_a_sweep_run_with_starts_counts_every_starts_time(tmp_path):
             ("starts.window", "2")]
     runs = plan_runs(["npgan"], [1], sets)
     spec = SweepSpec(dataset="synthetic", runs=tuple(runs), updates=5, out=tmp_path, subset=64,
-                     evaluation=EvalOptions(samples=100, bases=2, limit=100), figures=True)
+                     evaluation=EvalOptions(samples=100, bases=2, limit=100), figures=True, eval_at=(4,))
     stops = []
     run_one(spec, runs[0], should_stop=lambda: stops.append(1) and False)
     folder = spec.folder(runs[0])
     sel = read_selection(folder)
     assert len(stops) == 4 + 5  # asked in start 1's updates too, so a sweep can stop during any start
     chosen = start_folder(folder, sel["chosen"])
+    from npgan.sweep.task import milestone_path  # the evaluation at the choice's update is start 0's
+    assert json.loads(milestone_path(folder, 4).read_text())["update"] == 4
     own = sum(r["seconds"] for r in (json.loads(x) for x in (folder / "metrics.jsonl").read_text().splitlines()))
     from npgan.sweep.record import save_record
     save_record(tmp_path, spec, {})
