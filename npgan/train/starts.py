@@ -181,8 +181,8 @@ def run_starts(run, images, options, train_one, start_callback=None) -> Selectio
         except TrainingDiverged as exc:
             logger.warning("note: start %d diverged and is not a candidate: %s", k, exc)
         except TrainingInterrupted as exc:
-            raise TrainingInterrupted(f"start {k} of starts 0-{st.count - 1}: {exc}; resuming {out} resumes its starts",
-                                      exc.exit_status) from None
+            raise TrainingInterrupted(f"start {k} of starts 0-{st.count - 1}: {exc}; resuming {out} resumes "
+                                      "its starts", exc.exit_status) from None
     sel = choose(out, run.seed, st)
     if sel.chosen != 0:
         _take_over(run, images, start_folder(out, sel.chosen), st.updates)
