@@ -115,6 +115,14 @@ def sweep_2x2(tmp_path_factory, client):
 
 
 @needs_dask
+def test_local_scheduler_keeps_workers_without_heartbeats(client):
+    # a sweep stopped and resumed as a whole (Ctrl-Z, fg) must not find its runs restarted
+    assert client.cluster.scheduler.worker_ttl is None
+    import dask
+    assert dask.config.get("distributed.scheduler.worker-ttl") is not None  # only the local cluster's
+
+
+@needs_dask
 def test_sweep_writes_every_run_and_a_summary(sweep_2x2):
     out = sweep_2x2
     names = ["paper/seed0", "paper/seed1", "npgan/seed0", "npgan/seed1"]

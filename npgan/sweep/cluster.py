@@ -23,6 +23,12 @@ from npgan.kernels.threads import available_cpus
 #: (twice the system time, about 9 % more wall time per update, measured in docs/sweeps.md)
 _NO_MALLOC_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
+#: The scheduler restarts a worker that has not sent a heartbeat for ``worker-ttl`` (5 minutes by
+#: default). On a local cluster the scheduler and workers stop and resume together (Ctrl-Z then
+#: ``fg``, a suspended machine), and a run's update never blocks the heartbeats; the check would
+#: only kill runs that were paused, losing their updates since the last checkpoint.
+_NO_WORKER_TTL = {"distributed.scheduler.worker-ttl": None}
+
 
 @dataclass(frozen=True)
 class LocalPlan:
@@ -59,7 +65,8 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
     """A ``distributed.Client`` on ``scheduler`` (an address), or on a new local cluster shaped by ``plan``.
 
     The local cluster's workers run one task at a time, ignore Ctrl-C (:mod:`npgan.sweep._sigint`),
-    keep glibc's default memory trimming and serve no dashboard. Both are closed on exit.
+    keep glibc's default memory trimming and serve no dashboard; its scheduler does not restart
+    workers for missing heartbeats (a sweep paused for a while goes on where it was). Both are closed on exit.
 
     Raises
     ------
@@ -78,7 +85,8 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
         return
     if plan is None:
         raise ValueError("`plan` is needed to start a local cluster (or give `scheduler`)")
-    with dask.config.set(_NO_MALLOC_TRIM):  # read when the nannies are made (and for their restarts)
+    # read when the scheduler and the nannies are made (and for the nannies' restarts)
+    with dask.config.set({**_NO_MALLOC_TRIM, **_NO_WORKER_TTL}):
         cluster = LocalCluster(n_workers=plan.workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, preload=[str(Path(__file__).with_name("_sigint.py"))])
     try:
