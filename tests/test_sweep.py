@@ -313,6 +313,29 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
     assert (attempt["status"], attempt["start_update"], attempt["end_update"]) == ("done", stopped_at, stopped_at + 2)
 
 
+@needs_dask
+def test_sigterm_to_the_sweep_stops_it_as_ctrl_c_does(tmp_path):
+    # kill PID, docker stop: the signal reaches the sweep's own process only
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "100000",
+           "--checkpoint-every", "100000", "--out", str(out), "--workers", "1", "--no-figures", *TINY_CLI]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    metrics = out / "paper" / "seed0" / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not metrics.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "run the same command to continue" in err and "Traceback" not in err
+    stopped_at = load_checkpoint(out / "paper" / "seed0" / "checkpoint.npz")["update"]
+    assert 1 <= stopped_at < 100000
+    assert stopped_at == json.loads(metrics.read_text().splitlines()[-1])["update"]
+    assert json.loads((out / "sweep.json").read_text())["runs"]["paper/seed0"]["status"] == "interrupted"
+
+
 # --------------------------------------------------------------------------- evaluations on the way
 def test_eval_at_keeps_each_runs_evaluation_at_those_updates(tmp_path):
     from npgan.sweep.record import save_record

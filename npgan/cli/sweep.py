@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from npgan.cli._common import CLIError, int_at_least, positive_int, setting
@@ -10,6 +13,25 @@ from npgan.recipes import DATASETS, RECIPES
 
 INSTALL_HINT = ("npgan sweep runs on Dask, which is not installed: pip install 'dask[distributed]' "
                 "(or pip install -e '.[sweep]' in a checkout of npgan)")
+
+
+@contextmanager
+def _sigterm_as_ctrl_c(caught: dict):
+    """SIGTERM (``kill``, ``docker stop``, a batch scheduler) stops the sweep as Ctrl-C does: the runs
+    checkpoint and the sweep exits with 143. Sets ``caught["signal"]`` to the signal caught here."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread has handlers
+        yield
+        return
+
+    def handler(signum, frame):
+        caught["signal"] = signal.Signals(signum)
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _need_dask() -> None:
@@ -79,13 +101,16 @@ def cmd_sweep(args) -> int:
     where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
     print(f"npgan sweep: {len(spec.runs)} runs ({spec.dataset}, {spec.updates} updates each) on {where} "
           f"-> {spec.out}", file=sys.stderr)
+    from npgan.train.signals import EXIT_STATUS
+    caught = {"signal": signal.SIGINT}
     try:
-        result = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
-                           threads_per_run=args.threads_per_run, gather=args.gather, worker_dir=args.worker_dir,
-                           progress=not args.no_progress)
+        with _sigterm_as_ctrl_c(caught):
+            result = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
+                               threads_per_run=args.threads_per_run, gather=args.gather,
+                               worker_dir=args.worker_dir, progress=not args.no_progress)
     except KeyboardInterrupt:  # before any run started (while the cluster started)
         print("npgan sweep: stopped before the runs started", file=sys.stderr)
-        return 130
+        return EXIT_STATUS[caught["signal"]]
     except OSError as exc:  # the scheduler cannot be reached
         raise CLIError(f"--scheduler {args.scheduler}: {exc}") from exc
     except ValueError as exc:  # --out holds a sweep on other data
@@ -99,7 +124,7 @@ def cmd_sweep(args) -> int:
     if result.interrupted:
         print("npgan sweep: stopped; every run keeps its checkpoint: run the same command to continue",
               file=sys.stderr)
-        return 130
+        return EXIT_STATUS[caught["signal"]]
     failed = [name for name, a in result.attempts.items() if a["status"] == "failed"]
     if failed:
         print(f"npgan sweep: {len(failed)} runs failed ({', '.join(failed)}): see {result.summary.markdown}",
@@ -113,8 +138,8 @@ def add_parser(sub) -> None:
         "sweep", help="many seeds and recipes at once, on this machine or a Dask cluster, in one table",
         description="Train and evaluate a grid of runs (recipes x settings x seeds) as tasks on Dask "
                     "distributed, then write summary.csv, summary.md and summary.png into --out. Finished "
-                    "runs are not trained again, interrupted ones resume; Ctrl-C stops cleanly. "
-                    "Needs the [sweep] extra.")
+                    "runs are not trained again, interrupted ones resume; Ctrl-C or SIGTERM stops cleanly "
+                    "(exit 130 or 143). Needs the [sweep] extra.")
     s.add_argument("--dataset", choices=DATASETS, default="synthetic",
                    help="synthetic digits (default; rendered on each worker) or MNIST (--data-dir)")
     s.add_argument("--data-dir", default=None,
