@@ -283,9 +283,8 @@ def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_
     assert result.summary.rows[0]["status"] == "done"
 
 
-@needs_dask
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
-    out = tmp_path / "sweep"
+def _training_sweep(out):
+    """A sweep of one long run in its own process group, returned once the run trains; and its metrics log."""
     cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "100000",
            "--checkpoint-every", "100000", "--out", str(out), "--workers", "1", "--no-figures", *TINY_CLI]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -295,6 +294,13 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
     while time.monotonic() < deadline and proc.poll() is None and not metrics.exists():
         time.sleep(0.1)
     time.sleep(1.0)
+    return proc, metrics
+
+
+@needs_dask
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
+    out = tmp_path / "sweep"
+    proc, metrics = _training_sweep(out)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -317,15 +323,7 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
 def test_sigterm_to_the_sweep_stops_it_as_ctrl_c_does(tmp_path):
     # kill PID, docker stop: the signal reaches the sweep's own process only
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "100000",
-           "--checkpoint-every", "100000", "--out", str(out), "--workers", "1", "--no-figures", *TINY_CLI]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "MPLBACKEND": "Agg"})
-    metrics = out / "paper" / "seed0" / "metrics.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not metrics.exists():
-        time.sleep(0.1)
-    time.sleep(1.0)
+    proc, metrics = _training_sweep(out)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
