@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_info
 from npgan import kernels as K
 from npgan.kernels import threads
 from npgan.kernels.adam import adam_update
+from npgan.kernels import gemm
 from npgan.kernels.gemm import matmul, matmul_add
 
 THREADS = (2, 3)
@@ -146,8 +147,17 @@ def test_gemm_does_not_depend_on_threads(m, k, n, ta, tb):
     _same_under_threads(lambda: (matmul(a, b), matmul_add(a, b, acc0.copy())))
     np.testing.assert_allclose(matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
     expect = acc0.copy()
-    expect += a @ b
+    expect += matmul(a, b)                          # the product rounded first, then added
     np.testing.assert_array_equal(matmul_add(a, b, acc0.copy()), expect)
+
+
+@pytest.mark.parametrize("m, k, n", GEMMS + [(1, 1, 1), (4096, 4096, 4096)])
+def test_gemm_pieces_depend_on_the_shape_alone(m, k, n):
+    count = gemm.n_pieces(m, k, n)
+    assert 1 <= count <= gemm.MAX_PIECES and count & (count - 1) == 0   # a power of two
+    for t in (1, *THREADS):
+        with threads.use_threads(t):
+            assert gemm.n_pieces(m, k, n) == count
 
 
 CONVS = [  # (N, C_in, H, C_out, k, stride, pad): the InfoGAN layers at a small batch, and odd ones

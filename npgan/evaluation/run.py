@@ -17,6 +17,7 @@ from npgan.evaluation.clustering import cluster_accuracy
 from npgan.evaluation.factor_report import factor_report
 from npgan.evaluation.probes import categorical_predictions, estimate_li
 from npgan.evaluation.sweeps import sweep_correlations
+from npgan.kernels.threads import use_threads
 from npgan.train.loop import load_trained
 
 DATASETS = ("synthetic", "mnist")
@@ -54,6 +55,8 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
         (category -> class), ``confusion`` (classes x categories) with a categorical code;
         ``li_cat``, ``li_cont``, ``h_cat``; ``continuous`` (per code: ``rotation``, ``width`` rank
         correlations); ``factors`` (the factor report) on the synthetic digits.
+
+    The networks run on npgan's thread pool (:func:`npgan.kernels.threads.use_threads`).
     """
     samples = check_int(samples, "samples", minimum=1)
     bases = check_int(bases, "bases", minimum=2)
@@ -63,20 +66,21 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
     dataset = dataset or meta["dataset"]
     if dataset not in DATASETS:
         raise ValueError(f"the checkpoint's dataset {dataset!r} is unknown; pass `dataset` (one of {DATASETS})")
-    lat = nets.config.latent
-    rng = np.random.default_rng(seed)
-    result = {"checkpoint": str(checkpoint), "update": meta["update"], "dataset": dataset}
-    if lat.categorical:
-        kw = {"data_dir": data_dir, "download": download} if dataset == "mnist" else {}
-        images, labels = load_dataset(dataset, split="test", n=limit, **kw)
-        pred = categorical_predictions(nets, images)
-        acc, mapping, confusion = cluster_accuracy(labels.astype(np.int64), pred, 10, lat.categorical[0])
-        result.update(accuracy=acc, n_test=int(images.shape[0]), mapping=mapping, confusion=confusion.tolist())
-    if dataset == "synthetic":
-        test = make_synthetic_digits(limit or SYNTHETIC_SIZES["test"], SYNTHETIC_SEEDS["test"])
-        result["factors"] = _jsonable(factor_report(nets, test))
-    result.update(estimate_li(nets, samples, rng))
-    result["continuous"] = sweep_correlations(nets, rng, n_bases=bases)
+    with use_threads():   # on npgan's pool, as in training: the numbers do not depend on the thread count
+        lat = nets.config.latent
+        rng = np.random.default_rng(seed)
+        result = {"checkpoint": str(checkpoint), "update": meta["update"], "dataset": dataset}
+        if lat.categorical:
+            kw = {"data_dir": data_dir, "download": download} if dataset == "mnist" else {}
+            images, labels = load_dataset(dataset, split="test", n=limit, **kw)
+            pred = categorical_predictions(nets, images)
+            acc, mapping, confusion = cluster_accuracy(labels.astype(np.int64), pred, 10, lat.categorical[0])
+            result.update(accuracy=acc, n_test=int(images.shape[0]), mapping=mapping, confusion=confusion.tolist())
+        if dataset == "synthetic":
+            test = make_synthetic_digits(limit or SYNTHETIC_SIZES["test"], SYNTHETIC_SEEDS["test"])
+            result["factors"] = _jsonable(factor_report(nets, test))
+        result.update(estimate_li(nets, samples, rng))
+        result["continuous"] = sweep_correlations(nets, rng, n_bases=bases)
     return nets, result
 
 

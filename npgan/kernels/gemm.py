@@ -1,9 +1,16 @@
-"""GEMMs on the thread pool: ``out = a @ b``, one piece of ``out`` per thread.
+"""GEMMs on the thread pool: ``out = a @ b`` in pieces of ``out`` that depend on the shape alone.
 
 Each piece is a block of rows (or of columns, when ``out`` is wider than tall) computed by one
 single-threaded BLAS call on views of the operands (NumPy passes BLAS the strides and transpose
-flags, so no operand is copied). Every element of ``out`` is computed by the same BLAS kernel
-over the same ``k`` as in one unsplit call, so the result does not depend on the thread count.
+flags, so no operand is copied). The pieces are chosen from the shape, never from the thread count,
+and the pool only decides which thread computes which piece: so every element of ``out`` comes from
+the same BLAS call at 1, 2 or 8 threads, and the result does not depend on the thread count.
+
+Why not one piece per thread: BLAS kernels work in register blocks (OpenBLAS's Haswell SGEMM, for
+one, in blocks of 12 output rows, and it computes the last 8 columns of a call with a narrower
+kernel that rounds differently), so splitting an output where the unsplit call did not changes the
+rounding of elements next to the cut. A split that followed the thread count would make the
+numbers follow it too.
 """
 
 from __future__ import annotations
@@ -11,27 +18,35 @@ from __future__ import annotations
 import numpy as np
 
 from ._scratch import scratch
-from .threads import n_threads, parallel, split
+from .threads import parallel, split
 
-#: Every piece has at least this many multiply-adds, else the GEMM runs as one call. Besides the
-#: hand-off cost: OpenBLAS switches to "small matrix" kernels, which sum in another order, below about
-#: 10^6 multiply-adds on some CPUs, and a piece must round exactly as the whole GEMM does.
+#: A GEMM is cut into a piece per this many multiply-adds (a power of two of them, at most
+#: :data:`MAX_PIECES`): smaller pieces would cost more in BLAS's per-call packing than they gain.
 MIN_PIECE_MACS = 1 << 22
-#: Piece boundaries are multiples of this (a 64-byte line of float32; BLAS kernels work in such blocks).
+#: Most pieces of one GEMM: a power of two, so they spread evenly over 1, 2 or 4 threads. More pieces
+#: made the 2-thread step slower (docs/benchmarks.md).
+MAX_PIECES = 4
+#: Piece boundaries are multiples of this (a 64-byte line of float32).
 ALIGN = 16
 
 
+def n_pieces(m: int, k: int, n: int) -> int:
+    """How many pieces an ``(m, k) @ (k, n)`` GEMM is cut into: a function of the shape alone."""
+    wanted = min(MAX_PIECES, max(1, (m * n * k) // MIN_PIECE_MACS))
+    return 1 << (wanted.bit_length() - 1)
+
+
 def _pieces(a, b, piece) -> None:
-    """``piece(rows, cols)`` (two slices of the output) over one block per pool thread (one if small)."""
+    """``piece(rows, cols)`` (two slices of the output) over the shape's pieces, on the pool."""
     m, k = a.shape
     n = b.shape[1]
-    threads = max(1, min(n_threads(), (m * n * k) // MIN_PIECE_MACS))
+    count = n_pieces(m, k, n)
     whole = slice(None)
     if m >= n:
-        parts = split(m, threads, ALIGN)
+        parts = split(m, count, ALIGN)
         parallel(lambda i: piece(slice(*parts[i]), whole), len(parts))
     else:
-        parts = split(n, threads, ALIGN)
+        parts = split(n, count, ALIGN)
         parallel(lambda i: piece(whole, slice(*parts[i])), len(parts))
 
 

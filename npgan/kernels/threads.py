@@ -23,9 +23,9 @@ benchmarks for their timings):
 Outside the context (a user's own script calling layers) nothing changes: the kernels run on the
 caller's thread and BLAS uses its own threads as configured.
 
-Results do not depend on the number of threads: pieces split GEMM outputs by rows or columns and
-numba passes by channels or elements, so every output element is computed by the same operations
-in the same order.
+Results do not depend on the number of threads: a GEMM is cut into pieces chosen from its shape
+alone (:mod:`npgan.kernels.gemm`) and numba passes split by channels or elements, so every output
+element is computed by the same operations in the same order.
 """
 
 from __future__ import annotations
