@@ -11,9 +11,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from npgan import kernels as K
-from npgan.kernels import threads
+from npgan.kernels import gemm, threads
 from npgan.kernels.adam import adam_update
-from npgan.kernels import gemm
 from npgan.kernels.gemm import matmul, matmul_add
 
 THREADS = (2, 3)
