@@ -25,20 +25,11 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-def per_thread_pieces(a, b, piece) -> None:
-    """The baseline: one piece of ``a @ b``'s output per pool thread (rows if tall, else columns)."""
+def per_thread_count(m: int, k: int, n: int) -> int:
+    """The baseline's piece count: one per pool thread (one for a small GEMM), in place of ``gemm.n_pieces``."""
     from npgan.kernels import gemm
-    from npgan.kernels.threads import n_threads, parallel, split
-    m, k = a.shape
-    n = b.shape[1]
-    count = max(1, min(n_threads(), (m * n * k) // gemm.MIN_PIECE_MACS))
-    whole = slice(None)
-    if m >= n:
-        parts = split(m, count, gemm.ALIGN)
-        parallel(lambda i: piece(slice(*parts[i]), whole), len(parts))
-    else:
-        parts = split(n, count, gemm.ALIGN)
-        parallel(lambda i: piece(whole, slice(*parts[i])), len(parts))
+    from npgan.kernels.threads import n_threads
+    return max(1, min(n_threads(), (m * n * k) // gemm.MIN_PIECE_MACS))
 
 
 def main(argv=None) -> dict:
@@ -55,10 +46,10 @@ def main(argv=None) -> dict:
     from npgan.models.infogan import InfoGANConfig
     from npgan.train.loop import build_trainer
 
-    shipped_split, shipped_cap = gemm._pieces, gemm.MAX_PIECES
-    settings = {"per thread": (per_thread_pieces, shipped_cap)}
+    shipped_count, shipped_cap = gemm.n_pieces, gemm.MAX_PIECES
+    settings = {"per thread": (per_thread_count, shipped_cap)}
     for cap in args.max_pieces or [shipped_cap]:
-        settings[f"by shape, at most {cap}"] = (shipped_split, cap)
+        settings[f"by shape, at most {cap}"] = (shipped_count, cap)
     rng = np.random.default_rng(0)
     images = rng.random((4 * args.batch, 1, 28, 28), dtype=np.float32)
     times = {name: [] for name in settings}
@@ -71,13 +62,13 @@ def main(argv=None) -> dict:
             names = list(settings)
             for r in range(args.rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
-                    gemm._pieces, gemm.MAX_PIECES = settings[name]
+                    gemm.n_pieces, gemm.MAX_PIECES = settings[name]
                     t = time.perf_counter()
                     for i in range(args.block):
                         trainer.update(batches[i % 4])
                     times[name].append((time.perf_counter() - t) / args.block)
     finally:
-        gemm._pieces, gemm.MAX_PIECES = shipped_split, shipped_cap
+        gemm.n_pieces, gemm.MAX_PIECES = shipped_count, shipped_cap
     base = np.median(times["per thread"])
     print(f"batch {args.batch}, {args.threads} threads, {args.rounds} x {args.block} updates per setting")
     out = {}
