@@ -5,7 +5,9 @@ gradients) in float32 at the InfoGAN MNIST shapes, and compares with the
 vectorised NumPy version a NumPy-only user would write (``np.pad`` +
 ``as_strided`` im2col, one matmul, strided ``+=`` col2im; see
 :mod:`npgan.kernels.reference`). Both use the same BLAS for the GEMMs, so
-the difference is im2col/col2im, layout passes and the bias.
+the difference is im2col/col2im, layout passes and the bias. npgan's kernels get
+their inputs in the memory layout the InfoGAN networks hand them (the "layout"
+column: C-contiguous, or batch-inner after a convolution; ``npgan.kernels.layout``).
 
 Usage::
 
@@ -30,12 +32,14 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-#: (name, kind, C_in, C_out, H_in, kernel, stride, padding, output_padding)
+#: (name, kind, C_in, C_out, H_in, kernel, stride, padding, output_padding, input layout in the
+#: InfoGAN networks: "nchw" for the real images and G's reshaped FC output, "inner" (batch-inner,
+#: npgan.kernels.layout) after a convolution)
 LAYERS = [
-    ("conv 1->64, 28->14", "conv", 1, 64, 28, 4, 2, 1, 0),
-    ("conv 64->128, 14->7", "conv", 64, 128, 14, 4, 2, 1, 0),
-    ("convT 128->64, 7->14", "convT", 128, 64, 7, 4, 2, 1, 0),
-    ("convT 64->1, 14->28", "convT", 64, 1, 14, 4, 2, 1, 0),
+    ("conv 1->64, 28->14", "conv", 1, 64, 28, 4, 2, 1, 0, "nchw"),
+    ("conv 64->128, 14->7", "conv", 64, 128, 14, 4, 2, 1, 0, "inner"),
+    ("convT 128->64, 7->14", "convT", 128, 64, 7, 4, 2, 1, 0, "nchw"),
+    ("convT 64->1, 14->28", "convT", 64, 1, 14, 4, 2, 1, 0, "inner"),
 ]
 
 
@@ -69,14 +73,6 @@ def _cache_stats():
     return hits, misses
 
 
-def _layout(kind, batch, c_in, c_out, h, k, h_out):
-    """The column ordering npgan's cost model picks (image side, GEMM side of the conv)."""
-    from npgan.kernels.im2col import batch_inner_is_faster
-    if kind == "conv":
-        return batch_inner_is_faster(batch, c_in, h, h, c_out, h_out, h_out, k, k)
-    return batch_inner_is_faster(batch, c_out, h_out, h_out, c_in, h, h, k, k)
-
-
 def run(batch, repeats, seed=0):
     t0 = time.perf_counter()
     import npgan.kernels as K
@@ -85,23 +81,25 @@ def run(batch, repeats, seed=0):
 
     rng = np.random.default_rng(seed)
     rows = []
-    for name, kind, c_in, c_out, h, k, s, p, op in LAYERS:
+    from npgan.kernels.layout import as_batch_inner
+    for name, kind, c_in, c_out, h, k, s, p, op, layout in LAYERS:
         x = rng.standard_normal((batch, c_in, h, h), dtype=np.float32)
+        xo = as_batch_inner(x) if layout == "inner" else x
         b = rng.standard_normal(c_out, dtype=np.float32)
         if kind == "conv":
             w = (0.05 * rng.standard_normal((c_out, c_in, k, k))).astype(np.float32)
             h_out = (h + 2 * p - k) // s + 1
 
             def ours():
-                y, ctx = K.conv2d_forward(x, w, b, s, p)
-                return y, K.conv2d_backward(dy, ctx)
+                y, ctx = K.conv2d_forward(xo, w, b, s, p)
+                return y, K.conv2d_backward(dyo, ctx)
 
             def base():
                 y, cols = ref.conv2d_numpy(x, w, b, s, p)
                 return y, ref.conv2d_backward_numpy(dy, cols, x.shape, w, s, p)
 
             def ours_fwd():
-                return K.conv2d_forward(x, w, b, s, p)
+                return K.conv2d_forward(xo, w, b, s, p)
 
             def base_fwd():
                 return ref.conv2d_numpy(x, w, b, s, p)
@@ -110,19 +108,20 @@ def run(batch, repeats, seed=0):
             h_out = (h - 1) * s - 2 * p + k + op
 
             def ours():
-                y, ctx = K.conv_transpose2d_forward(x, w, b, s, p, op)
-                return y, K.conv_transpose2d_backward(dy, ctx)
+                y, ctx = K.conv_transpose2d_forward(xo, w, b, s, p, op)
+                return y, K.conv_transpose2d_backward(dyo, ctx)
 
             def base():
                 y, x_cm = ref.conv_transpose2d_numpy(x, w, b, s, p, op)
                 return y, ref.conv_transpose2d_backward_numpy(dy, x_cm, x.shape, w, s, p)
 
             def ours_fwd():
-                return K.conv_transpose2d_forward(x, w, b, s, p, op)
+                return K.conv_transpose2d_forward(xo, w, b, s, p, op)
 
             def base_fwd():
                 return ref.conv_transpose2d_numpy(x, w, b, s, p, op)
         dy = rng.standard_normal((batch, c_out, h_out, h_out), dtype=np.float32)
+        dyo = as_batch_inner(dy)   # a conv's output is batch-inner, and so is the gradient coming back
 
         t0 = time.perf_counter()
         got = ours()
@@ -136,7 +135,6 @@ def run(batch, repeats, seed=0):
         for f in (ours, base, ours, base):   # warm-up
             f()
         flops = _gemm_flops(kind, batch, c_in, c_out, h, k, h_out)
-        layout = "inner" if _layout(kind, batch, c_in, c_out, h, k, h_out) else "outer"
         t_ours = _median_ms(ours, repeats)
         t_base = _median_ms(base, repeats)
         f_ours = _median_ms(ours_fwd, repeats)

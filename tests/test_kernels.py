@@ -11,7 +11,6 @@ normwise relative error ``max|a - e| / max|e| <= 1e-4``.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 
 from pathlib import Path
@@ -27,22 +26,16 @@ from npgan.testing import numerical_gradient
 
 conv_module = importlib.import_module("npgan.kernels.conv")
 im2col_module = importlib.import_module("npgan.kernels.im2col")
+layout_module = importlib.import_module("npgan.kernels.layout")
 
 DTYPES = [np.float64, np.float32]
-#: Column orderings of the conv kernels: chosen by the cost model, or forced (see npgan.kernels.im2col).
-LAYOUTS = [None, True, False]
-LAYOUT_IDS = ["auto", "batch_inner", "batch_outer"]
+#: Memory layouts of the arrays handed to the conv kernels (npgan.kernels.layout).
+LAYOUTS = ["nchw", "batch_inner"]
 
 
-@contextlib.contextmanager
-def forced_layout(inner):
-    """Force the conv kernels' column ordering (None: let the cost model choose)."""
-    old = conv_module._FORCE_BATCH_INNER
-    conv_module._FORCE_BATCH_INNER = inner
-    try:
-        yield
-    finally:
-        conv_module._FORCE_BATCH_INNER = old
+def in_layout(a, layout):
+    """``a`` (N, ...) with C-contiguous ("nchw") or batch-inner memory, same values."""
+    return np.ascontiguousarray(a) if layout == "nchw" else layout_module.as_batch_inner(a)
 
 
 def assert_close(actual, expected, dtype, what=""):
@@ -229,19 +222,21 @@ class TestReferenceGrounding:
 
 # ------------------------------------------------------------ kernels vs refs
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("dy_layout", LAYOUTS)
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(geom=conv_geometry(), seed=seeds, bias=st.booleans(), keep_cols=st.booleans())
-def test_conv2d_matches_reference(dtype, layout, geom, seed, bias, keep_cols):
+def test_conv2d_matches_reference(dtype, layout, dy_layout, geom, seed, bias, keep_cols):
     n, c_in, c_out, h, w, kh, kw, s, p = geom
     rng = np.random.default_rng(seed)
     x, wt = randn(rng, (n, c_in, h, w), dtype), randn(rng, (c_out, c_in, kh, kw), dtype)
     b = randn(rng, c_out, dtype) if bias else None
     dy = randn(rng, R.conv2d_forward(x, wt, None, s, p).shape, dtype)
-    with forced_layout(layout):
-        y, ctx = K.conv2d_forward(x, wt, b, s, p, keep_cols=keep_cols)
-        K.conv2d_forward(x[::-1].copy(), wt, b, s, p)       # another call in between reuses the work buffers
-        dx, dw, db = K.conv2d_backward(dy, ctx)
+    y, ctx = K.conv2d_forward(in_layout(x, layout), wt, b, s, p, keep_cols=keep_cols)
+    K.conv2d_forward(x[::-1].copy(), wt, b, s, p)       # another call in between reuses the work buffers
+    dx, dw, db = K.conv2d_backward(in_layout(dy, dy_layout), ctx)
+    assert layout_module.batch_inner(y) is not None
+    assert layout_module.memory_order(dx) == layout_module.memory_order(in_layout(x, layout))
     assert_close(y, R.conv2d_forward(x, wt, b, s, p), dtype, "y")
     rdx, rdw, rdb = R.conv2d_backward(dy, x, wt, bias, s, p)
     assert_close(dx, rdx, dtype, "dx")
@@ -252,18 +247,20 @@ def test_conv2d_matches_reference(dtype, layout, geom, seed, bias, keep_cols):
         assert db is None
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("dy_layout", LAYOUTS)
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(geom=conv_transpose_geometry(), seed=seeds, bias=st.booleans())
-def test_conv_transpose2d_matches_reference(dtype, layout, geom, seed, bias):
+def test_conv_transpose2d_matches_reference(dtype, layout, dy_layout, geom, seed, bias):
     n, c_in, c_out, h, w, kh, kw, s, p, op = geom
     rng = np.random.default_rng(seed)
     x, wt = randn(rng, (n, c_in, h, w), dtype), randn(rng, (c_in, c_out, kh, kw), dtype)
     b = randn(rng, c_out, dtype) if bias else None
     dy = randn(rng, R.conv_transpose2d_forward(x, wt, None, s, p, op).shape, dtype)
-    with forced_layout(layout):
-        y, ctx = K.conv_transpose2d_forward(x, wt, b, s, p, op)
-        dx, dw, db = K.conv_transpose2d_backward(dy, ctx)
+    y, ctx = K.conv_transpose2d_forward(in_layout(x, layout), wt, b, s, p, op)
+    dx, dw, db = K.conv_transpose2d_backward(in_layout(dy, dy_layout), ctx)
+    assert layout_module.batch_inner(y) is not None
+    assert layout_module.memory_order(dx) == layout_module.memory_order(in_layout(x, layout))
     assert_close(y, R.conv_transpose2d_forward(x, wt, b, s, p, op), dtype, "y")
     rdx, rdw, rdb = R.conv_transpose2d_backward(dy, x, wt, bias, s, p, op)
     assert_close(dx, rdx, dtype, "dx")
@@ -274,7 +271,7 @@ def test_conv_transpose2d_matches_reference(dtype, layout, geom, seed, bias):
         assert db is None
 
 
-@pytest.mark.parametrize("layout", [True, False], ids=LAYOUT_IDS[1:])
+@pytest.mark.parametrize("layout", LAYOUTS)
 @given(geom=conv_geometry(), seed=seeds)
 def test_conv_transpose_is_adjoint_of_conv(layout, geom, seed):
     """<conv(x), y> == <x, convT(y)> with the same weight (float64, no bias)."""
@@ -283,10 +280,9 @@ def test_conv_transpose_is_adjoint_of_conv(layout, geom, seed):
     x, wt = rng.standard_normal((n, c_in, h, w)), rng.standard_normal((c_out, c_in, kh, kw))
     # output_padding recovers the rows/cols the conv's floor division dropped.
     op = ((h + 2 * p - kh) % s, (w + 2 * p - kw) % s)
-    with forced_layout(layout):
-        cx, _ = K.conv2d_forward(x, wt, None, s, p)
-        y = rng.standard_normal(cx.shape)
-        ty, _ = K.conv_transpose2d_forward(y, wt, None, s, p, op)
+    cx, _ = K.conv2d_forward(in_layout(x, layout), wt, None, s, p)
+    y = rng.standard_normal(cx.shape)
+    ty, _ = K.conv_transpose2d_forward(in_layout(y, layout), wt, None, s, p, op)
     assert ty.shape == x.shape
     lhs, rhs = float(np.sum(cx * y)), float(np.sum(x * ty))
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, float(np.sum(np.abs(cx * y))))
@@ -303,37 +299,6 @@ def test_im2col_col2im_match_reference(dtype, geom, seed):
     assert_close(cols, R.im2col(x, kh, kw, s, p), dtype, "im2col")
     g = randn(rng, cols.shape, dtype)
     assert_close(K.col2im(g, x.shape, kh, kw, s, p), R.col2im(g, x.shape, kh, kw, s, p), dtype, "col2im")
-
-
-def _to_batch_outer(cols_inner, n):
-    """Reorder batch-inner columns ``l*N + n`` to batch-outer ``n*L + l``."""
-    rows = cols_inner.shape[0]
-    return cols_inner.reshape(rows, -1, n).transpose(0, 2, 1).reshape(rows, -1)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(geom=conv_geometry(), seed=seeds)
-def test_batch_outer_im2col_col2im_match_reference(dtype, geom, seed):
-    """The internal batch-outer ordering is the reference's columns, reordered."""
-    n, c, _, h, w, kh, kw, s, p = geom
-    rng = np.random.default_rng(seed)
-    x = randn(rng, (n, c, min(h, 7), min(w, 7)), dtype)
-    assume(kh <= x.shape[2] + 2 * p and kw <= x.shape[3] + 2 * p)
-    cols = im2col_module.im2col_scratch(x, kh, kw, s, s, p, p, False)
-    assert_close(cols, _to_batch_outer(R.im2col(x, kh, kw, s, p), n), dtype, "im2col")
-    g = randn(rng, cols.shape, dtype)
-    g_inner = g.reshape(g.shape[0], n, -1).transpose(0, 2, 1).reshape(g.shape[0], -1)
-    out = im2col_module.col2im_fresh(g, x.shape, kh, kw, s, s, p, p, False)
-    assert_close(out, R.col2im(g_inner, x.shape, kh, kw, s, p), dtype, "col2im")
-
-
-def test_cost_model_picks_the_measured_winner_for_the_infogan_layers():
-    """Batch-outer for the thin 1-channel layers, batch-inner for the 64/128-channel ones."""
-    pick = im2col_module.batch_inner_is_faster
-    # (N, image-side C, H, W, GEMM-side C, Ho, Wo, kh, kw). A transposed conv has the geometry
-    # of the conv it is the adjoint of: G's convT 64->1 is D's conv 1->64, and so on.
-    assert not pick(128, 1, 28, 28, 64, 14, 14, 4, 4)      # conv 1->64 / convT 64->1
-    assert pick(128, 64, 14, 14, 128, 7, 7, 4, 4)          # conv 64->128 / convT 128->64
 
 
 @st.composite
@@ -441,18 +406,18 @@ def test_need_dx_false_skips_input_gradient():
     assert dx is None and db is None and dw.shape == (3, 4, 3, 3)
 
 
-@pytest.mark.parametrize("layout", [True, False], ids=LAYOUT_IDS[1:])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_outputs_do_not_alias_reused_work_buffers(layout):
     """Later calls must not overwrite arrays returned earlier (kernels reuse scratch buffers)."""
     rng = np.random.default_rng(6)
     x1, x2 = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((2, 3, 8, 8))
     w = rng.standard_normal((5, 3, 4, 4))
-    with forced_layout(layout):
-        y1, ctx1 = K.conv2d_forward(x1, w, None, 2, 1)
-        y1_copy = y1.copy()
-        y2, ctx2 = K.conv2d_forward(x2, w, None, 2, 1)
-        dx2, dw2, _ = K.conv2d_backward(np.ones_like(y2), ctx2)
-        dx1, dw1, _ = K.conv2d_backward(np.ones_like(y1), ctx1)  # interleaved: A, B, B', A'
+    x1, x2 = in_layout(x1, layout), in_layout(x2, layout)
+    y1, ctx1 = K.conv2d_forward(x1, w, None, 2, 1)
+    y1_copy = y1.copy()
+    y2, ctx2 = K.conv2d_forward(x2, w, None, 2, 1)
+    dx2, dw2, _ = K.conv2d_backward(np.ones_like(y2), ctx2)
+    dx1, dw1, _ = K.conv2d_backward(np.ones_like(y1), ctx1)  # interleaved: A, B, B', A'
     np.testing.assert_array_equal(y1, y1_copy)
     for got, ref in ((dx1, R.conv2d_backward(np.ones_like(y1), x1, w, False, 2, 1)[0]),
                      (dw1, R.conv2d_backward(np.ones_like(y1), x1, w, False, 2, 1)[1]),

@@ -14,6 +14,7 @@ from npgan import kernels as K
 from npgan.kernels import gemm, threads
 from npgan.kernels.adam import adam_update
 from npgan.kernels.gemm import matmul, matmul_add
+from npgan.kernels.layout import as_batch_inner
 
 THREADS = (2, 3)
 
@@ -164,23 +165,24 @@ CONVS = [  # (N, C_in, H, C_out, k, stride, pad): the InfoGAN layers at a small 
 
 
 @pytest.mark.parametrize("geom", CONVS)
-@pytest.mark.parametrize("inner", [True, False])
-def test_conv_kernels_do_not_depend_on_threads(geom, inner, monkeypatch):
-    from npgan.kernels import conv
-    monkeypatch.setattr(conv, "_FORCE_BATCH_INNER", inner)
+@pytest.mark.parametrize("inner", [True, False], ids=["batch-inner", "nchw"])
+def test_conv_kernels_do_not_depend_on_threads(geom, inner):
     n, c_in, h, c_out, k, s, p = geom
     rng = np.random.default_rng(sum(geom))
     x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
+    x = as_batch_inner(x) if inner else x
     w = rng.standard_normal((c_out, c_in, k, k), dtype=np.float32)
     b = rng.standard_normal(c_out, dtype=np.float32)
 
     def conv_pass():
         y, ctx = K.conv2d_forward(x, w, b, s, p)
-        return (y, *K.conv2d_backward(np.ascontiguousarray(y[..., ::-1]), ctx))
+        return (y, *K.conv2d_backward(np.ascontiguousarray(y[..., ::-1]) if not inner else
+                                      as_batch_inner(y[..., ::-1]), ctx))
 
     def conv_t_pass():
         y, ctx = K.conv_transpose2d_forward(x, np.ascontiguousarray(w.transpose(1, 0, 2, 3)), b, s, p, 0)
-        return (y, *K.conv_transpose2d_backward(np.ascontiguousarray(y[..., ::-1]), ctx))
+        return (y, *K.conv_transpose2d_backward(np.ascontiguousarray(y[..., ::-1]) if not inner else
+                                                as_batch_inner(y[..., ::-1]), ctx))
 
     _same_under_threads(conv_pass)
     _same_under_threads(conv_t_pass)

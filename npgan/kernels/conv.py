@@ -14,17 +14,14 @@ forward pass is the conv's input-gradient computation (GEMM then
 :func:`~.im2col.col2im`) and its backward pass is a conv forward
 (:func:`~.im2col.im2col` then GEMM).
 
-Every GEMM covers the whole batch at once; :mod:`.im2col` describes the
-channel-major layout of GEMM operands, its two column orderings and how one
-is chosen per geometry. Converting GEMM results back to NCHW happens in the
-same pass that adds the bias (forward) or sums it (conv backward).
+Every GEMM covers the whole batch at once, on channel-major operands
+(:mod:`.im2col`). Outputs are batch-inner arrays (:mod:`.layout`): the GEMM's
+result itself, viewed as ``(N, C_out, Ho, Wo)``; input gradients come back in
+the layout of the forward input (a C-contiguous input costs one transpose each
+way).
 
-Only returned arrays are allocated; intermediates (im2col matrix, GEMM
-results, padded copies) live in reused work buffers (:mod:`._scratch`).
-The im2col matrix is therefore *recomputed* in the backward pass instead of
-being kept in ``ctx``: rebuilding it in a warm buffer is cheaper than
-page-faulting a fresh 25 MB array per forward call, and a cached layer then
-holds only a reference to its input.
+Intermediates (im2col matrix, column gradients, transposed inputs) live in
+reused work buffers (:mod:`._scratch`); only returned arrays are allocated.
 
 ``ctx`` objects keep *references* to ``x`` and ``w``: do not modify them in
 place between a forward call and its backward call.
@@ -34,27 +31,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit
 from ._scratch import give, scratch
 from .gemm import matmul
 from .im2col import (
     _pair,
-    batch_inner_is_faster,
+    add_bias_rows,
+    channel_major,
     col2im_fresh,
     conv_output_size,
-    from_channel_major,
     im2col_scratch,
-    to_channel_major,
+    to_nchw,
 )
-
-#: Tests set this to True/False to force one column ordering; None = cost model.
-_FORCE_BATCH_INNER = None
-
-
-def _batch_inner(n, c_img, h, w, c_gemm, ho, wo, kh, kw):
-    if _FORCE_BATCH_INNER is not None:
-        return bool(_FORCE_BATCH_INNER)
-    return batch_inner_is_faster(n, c_img, h, w, c_gemm, ho, wo, kh, kw)
+from .layout import batch_inner, dense, from_batch_inner
 
 
 class ConvCtx:
@@ -62,15 +50,14 @@ class ConvCtx:
     (not copies: do not modify them between forward and backward), the geometry, and the
     forward's im2col matrix when it was kept for the weight gradient."""
 
-    __slots__ = ("x", "w", "stride", "padding", "has_bias", "inner", "cols")
+    __slots__ = ("x", "w", "stride", "padding", "has_bias", "cols")
 
-    def __init__(self, x, w, stride, padding, has_bias, inner, cols=None):
+    def __init__(self, x, w, stride, padding, has_bias, cols=None):
         self.x = x
         self.w = w
         self.stride = stride
         self.padding = padding
         self.has_bias = has_bias
-        self.inner = inner
         self.cols = cols
 
 
@@ -80,8 +67,17 @@ def _gemm(a, b, name):
 
 
 def _gemm_fresh(a, b):
-    """``a @ b`` into a new array (a gradient handed to the caller), on the pool."""
+    """``a @ b`` into a new array (a result handed to the caller), on the pool."""
     return matmul(a, b, np.empty((a.shape[0], b.shape[1]), dtype=a.dtype))
+
+
+def _in_layout_of(x, grad):
+    """``grad`` (batch-inner, shape of ``x``) in ``x``'s layout: itself, or a C-contiguous copy."""
+    return grad if batch_inner(x) is not None else to_nchw(grad)
+
+
+def _as_channels(sums, dtype):
+    return sums.astype(dtype) if sums is not None else None
 
 
 def conv2d_forward(x, w, b, stride, padding, keep_cols=False):
@@ -89,7 +85,7 @@ def conv2d_forward(x, w, b, stride, padding, keep_cols=False):
 
     Parameters
     ----------
-    x : ndarray, shape (N, C_in, H, W), C-contiguous
+    x : ndarray, shape (N, C_in, H, W), C-contiguous or batch-inner
     w : ndarray, shape (C_out, C_in, kH, kW), C-contiguous, dtype of ``x``
     b : ndarray, shape (C_out,), or None
     stride : int or (int, int), >= 1
@@ -100,21 +96,22 @@ def conv2d_forward(x, w, b, stride, padding, keep_cols=False):
 
     Returns
     -------
-    y : ndarray, shape (N, C_out, Ho, Wo), dtype of ``x``
+    y : ndarray, shape (N, C_out, Ho, Wo), dtype of ``x``, batch-inner memory
     ctx : ConvCtx
         Opaque; pass to :func:`conv2d_backward`. Holds references to ``x`` and ``w``.
     """
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)   # no-ops for C-contiguous input
+    x, w = dense(x), np.ascontiguousarray(w)        # no-ops for the layouts the layers pass
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     n, _, h, wd = x.shape
     c_out, _, kh, kw = w.shape
     ho = conv_output_size(h, kh, sh, ph)
     wo = conv_output_size(wd, kw, sw, pw)
-    inner = _batch_inner(n, x.shape[1], h, wd, c_out, ho, wo, kh, kw)
-    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner, keep_cols)  # (C_in*kh*kw, N*Ho*Wo)
-    y_cm = _gemm(w.reshape(c_out, -1), cols, "gemm")          # (C_out, N*Ho*Wo)
-    y = from_channel_major(y_cm, (n, c_out, ho, wo), b, inner)
-    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner, cols if keep_cols else None)
+    cols = im2col_scratch(x, kh, kw, sh, sw, ph, pw, keep_cols)  # (C_in*kh*kw, Ho*Wo*N)
+    y_cm = _gemm_fresh(w.reshape(c_out, -1), cols)               # (C_out, Ho*Wo*N)
+    if b is not None:
+        add_bias_rows(y_cm, b)
+    y = from_batch_inner(y_cm.reshape(c_out, ho, wo, n))
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, cols if keep_cols else None)
 
 
 def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
@@ -126,7 +123,7 @@ def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
 
     Parameters
     ----------
-    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous
+    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous or batch-inner
     ctx : ConvCtx
         From the matching forward call.
     need_dx : bool
@@ -138,28 +135,26 @@ def conv2d_backward(dy, ctx, need_dx=True, need_dw=True):
 
     Returns
     -------
-    dx : ndarray (N, C_in, H, W) or None
+    dx : ndarray (N, C_in, H, W) in the layout of the forward's ``x``, or None
     dw : ndarray (C_out, C_in, kH, kW) or None
     db : ndarray (C_out,) or None (None when the forward had no bias or ``need_dw`` is False)
     """
     x, w = ctx.x, ctx.w
-    dy = np.ascontiguousarray(dy)
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
     c_out, _, kh, kw = w.shape
-    inner = ctx.inner
-    dy_cm, db = to_channel_major(dy, ctx.has_bias and need_dw, "gemm", inner)  # (C_out, N*Ho*Wo)
+    dy_cm, db = channel_major(dense(dy), "gemm", ctx.has_bias and need_dw)  # (C_out, Ho*Wo*N)
     dw = None
     if need_dw:
-        cols = ctx.cols if ctx.cols is not None else im2col_scratch(x, kh, kw, sh, sw, ph, pw, inner)
+        cols = ctx.cols if ctx.cols is not None else im2col_scratch(x, kh, kw, sh, sw, ph, pw)
         dw = _gemm_fresh(dy_cm, cols.T).reshape(w.shape)      # BLAS reads cols.T via its trans flag
     if ctx.cols is not None:
         give(ctx.cols)
         ctx.cols = None
     dx = None
     if need_dx:
-        dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, N*Ho*Wo)
-        dx = col2im_fresh(dcols, x.shape, kh, kw, sh, sw, ph, pw, inner)
-    return dx, dw, db
+        dcols = _gemm(w.reshape(c_out, -1).T, dy_cm, "dcols")  # (C_in*kh*kw, Ho*Wo*N)
+        dx = _in_layout_of(x, col2im_fresh(dcols, x.shape, kh, kw, sh, sw, ph, pw))
+    return dx, dw, _as_channels(db, w.dtype)
 
 
 def conv_transpose_output_size(size, k, stride, padding, output_padding):
@@ -172,7 +167,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
 
     Parameters
     ----------
-    x : ndarray, shape (N, C_in, H, W), C-contiguous
+    x : ndarray, shape (N, C_in, H, W), C-contiguous or batch-inner
     w : ndarray, shape (C_in, C_out, kH, kW), C-contiguous, dtype of ``x``
     b : ndarray, shape (C_out,), or None
     stride : int or (int, int), >= 1
@@ -181,22 +176,21 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
 
     Returns
     -------
-    y : ndarray, shape (N, C_out, Ho, Wo), ``Ho = (H-1) s - 2 p + kH + output_padding``
+    y : ndarray, shape (N, C_out, Ho, Wo), ``Ho = (H-1) s - 2 p + kH + output_padding``,
+        batch-inner memory
     ctx : ConvCtx
         Opaque; pass to :func:`conv_transpose2d_backward`. Holds references to ``x`` and ``w``.
     """
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    x, w = dense(x), np.ascontiguousarray(w)
     (sh, sw), (ph, pw), (oph, opw) = _pair(stride), _pair(padding), _pair(output_padding)
     n, c_in, h, wd = x.shape
     _, c_out, kh, kw = w.shape
     ho = conv_transpose_output_size(h, kh, sh, ph, oph)
     wo = conv_transpose_output_size(wd, kw, sw, pw, opw)
-    # The geometry is that of the conv it is the adjoint of: image side (C_out, Ho, Wo).
-    inner = _batch_inner(n, c_out, ho, wo, c_in, h, wd, kh, kw)
-    x_cm, _ = to_channel_major(x, False, "gemm", inner)      # (C_in, N*H*W)
-    cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, N*H*W)
-    y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, inner, bias=b)
-    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None, inner)
+    x_cm, _ = channel_major(x, "gemm")                        # (C_in, H*W*N)
+    cols = _gemm(w.reshape(c_in, -1).T, x_cm, "dcols")        # (C_out*kh*kw, H*W*N)
+    y = col2im_fresh(cols, (n, c_out, ho, wo), kh, kw, sh, sw, ph, pw, bias=b)
+    return y, ConvCtx(x, w, (sh, sw), (ph, pw), b is not None)
 
 
 def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
@@ -204,7 +198,7 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
 
     Parameters
     ----------
-    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous
+    dy : ndarray, shape (N, C_out, Ho, Wo), C-contiguous or batch-inner
     ctx : ConvCtx
     need_dx : bool
         Skip the input gradient (one GEMM and a layout pass) when False.
@@ -213,44 +207,26 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
 
     Returns
     -------
-    dx : ndarray (N, C_in, H, W) or None
+    dx : ndarray (N, C_in, H, W) in the layout of the forward's ``x``, or None
     dw : ndarray (C_in, C_out, kH, kW) or None
     db : ndarray (C_out,) or None (None when the forward had no bias or ``need_dw`` is False)
     """
     x, w = ctx.x, ctx.w
-    dy = np.ascontiguousarray(dy)
+    dy = dense(dy)
     (sh, sw), (ph, pw) = ctx.stride, ctx.padding
-    c_in, _, kh, kw = w.shape
-    inner = ctx.inner
+    n, c_in, h, wd = x.shape
+    kh, kw = w.shape[2:]
     # im2col of dy is the conv (adjoint) geometry: it has N*H*W columns since output_padding < stride.
-    cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw, inner)  # (C_out*kh*kw, N*H*W)
+    cols = im2col_scratch(dy, kh, kw, sh, sw, ph, pw)        # (C_out*kh*kw, H*W*N)
     dw = db = None
     if need_dw:
-        x_cm, _ = to_channel_major(x, False, "gemm", inner)  # (C_in, N*H*W)
+        x_cm, _ = channel_major(x, "gemm")                    # (C_in, H*W*N)
         dw = _gemm_fresh(x_cm, cols.T).reshape(w.shape)
-        db = _channel_sums(dy) if ctx.has_bias else None
+        if ctx.has_bias:
+            _, sums = channel_major(dy, "dy_cm", want_sums=True)
+            db = sums.astype(w.dtype)
     dx = None
     if need_dx:
-        dx_cm = _gemm(w.reshape(c_in, -1), cols, "gemm")      # x_cm is no longer needed
-        dx = from_channel_major(dx_cm, x.shape, None, inner)
+        dx_cm = _gemm_fresh(w.reshape(c_in, -1), cols)        # (C_in, H*W*N)
+        dx = _in_layout_of(x, from_batch_inner(dx_cm.reshape(c_in, h, wd, n)))
     return dx, dw, db
-
-
-@njit(fastmath=True)
-def _channel_sum(a, sums):
-    """``sums[c] = sum over n, l of a[n, c, l]`` (float64 accumulation; reassociated, NaN-safe)."""
-    n_img, n_ch, length = a.shape
-    for c in range(n_ch):
-        acc = 0.0
-        for n in range(n_img):
-            for l in range(length):
-                acc += a[n, c, l]
-        sums[c] = acc
-
-
-def _channel_sums(a):
-    """Per-channel sum of NCHW ``a`` in ``a``'s dtype."""
-    n, c, h, w = a.shape
-    sums = np.empty(c, dtype=a.dtype)
-    _channel_sum(a.reshape(n, c, h * w), sums)
-    return sums

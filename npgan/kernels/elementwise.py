@@ -12,7 +12,9 @@ forward computes ``exp(-|x|)`` with NumPy ufuncs in place and finishes in
 one numba pass; the backward passes need no transcendental and stay fused.
 
 Large arrays are cut into one contiguous part per thread of :mod:`.threads`'
-pool (elementwise work: results do not depend on the thread count).
+pool (elementwise work: results do not depend on the thread count). The
+kernels walk the arrays in memory order, so an activation keeps its input's
+layout (:mod:`.layout`) and costs no transpose.
 
 Conventions (as PyTorch): ``relu'(0) = 0``, ``leaky_relu'(0) = slope``. NaN
 inputs propagate (the selects are written as ``0 if v < 0 else v``, which
@@ -31,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from .layout import dense, flat, like
 from .threads import n_threads, parallel, split
 
 
@@ -138,17 +141,17 @@ def activation_forward(kind, x, slope=0.01):
     Parameters
     ----------
     kind : {"relu", "leaky_relu", "sigmoid", "tanh"}
-    x : ndarray, any shape, C-contiguous, float32 or float64
+    x : ndarray, any shape, float32 or float64, dense (:func:`.layout.dense`: any axis order)
     slope : float
         Negative-side slope of ``leaky_relu`` (ignored otherwise).
 
     Returns
     -------
-    y : ndarray, shape and dtype of ``x``
+    y : ndarray, shape, dtype and memory layout of ``x``
     """
-    x = np.ascontiguousarray(x)        # a no-op for C-contiguous input
-    y = np.empty_like(x)
-    xf, yf = x.reshape(-1), y.reshape(-1)
+    x = dense(x)                       # a no-op for the layouts the layers pass
+    y = np.empty_like(x)               # keeps x's axis order
+    xf, yf = flat(x), flat(y)
     _in_parts(xf.size, lambda a, b: _forward_part(kind, xf[a:b], slope, yf[a:b]))
     return y
 
@@ -159,7 +162,7 @@ def activation_backward(kind, dy, x, y, slope=0.01):
     Parameters
     ----------
     kind : {"relu", "leaky_relu", "sigmoid", "tanh"}
-    dy : ndarray, C-contiguous, shape and dtype of the forward input
+    dy : ndarray, shape and dtype of the forward input (copied into its layout if it has another)
     x : ndarray or None
         Forward input; needed for relu and leaky_relu (may be None otherwise).
     y : ndarray or None
@@ -169,15 +172,16 @@ def activation_backward(kind, dy, x, y, slope=0.01):
 
     Returns
     -------
-    dx : ndarray, shape and dtype of ``dy``
+    dx : ndarray, shape and dtype of ``dy``, memory layout of the forward input
     """
-    dy = np.ascontiguousarray(dy)
-    x = None if x is None else np.ascontiguousarray(x)
-    y = None if y is None else np.ascontiguousarray(y)
+    ref = dense(x if x is not None else y)
+    x = None if x is None else ref
+    y = None if y is None else dense(y)
+    dy = like(dy, ref)
     dx = np.empty_like(dy)
-    dyf, dxf = dy.reshape(-1), dx.reshape(-1)
-    xf = None if x is None else x.reshape(-1)
-    yf = None if y is None else y.reshape(-1)
+    dyf, dxf = flat(dy), flat(dx)
+    xf = None if x is None else flat(x)
+    yf = None if y is None else flat(like(y, ref))
     _in_parts(dyf.size, lambda a, b: _backward_part(kind, dyf[a:b], None if xf is None else xf[a:b],
                                                      None if yf is None else yf[a:b], slope, dxf[a:b]))
     return dx

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._checks import check_real
 from ..kernels import activation_backward, activation_forward
+from ..kernels.layout import dense
 from .module import Module, check_dy, check_input
 
 
@@ -25,7 +26,7 @@ class _Activation(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         name = type(self).__name__
         check_input(x, "x", ndim=tuple(range(1, 33)), dtype=None, layer=name)
-        x = np.ascontiguousarray(x)
+        x = dense(x)                   # C-contiguous or any other dense layout, kept
         y = activation_forward(self.kind, x, self.slope)
         self._save_for_backward((x if self._needs_x else None, None if self._needs_x else y,
                                  y.shape, y.dtype))
@@ -38,7 +39,7 @@ class _Activation(Module):
         self._clear_cache()
         if not need_dx:
             return None
-        return activation_backward(self.kind, np.ascontiguousarray(dy), x, y, self.slope)
+        return activation_backward(self.kind, dy, x, y, self.slope)
 
 
 class ReLU(_Activation):

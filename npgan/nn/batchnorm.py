@@ -69,7 +69,6 @@ class _BatchNorm(Module):
         if self.training and n < 2:
             raise ValueError(f"{name}: training mode needs more than one value per channel to "
                              f"estimate the batch variance, got `x` with shape {x.shape}")
-        x = np.ascontiguousarray(x)
         rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
         y, ctx, mean, var = batchnorm_forward(x, self.params["weight"], self.params["bias"],
                                               self.eps, self.training, rm, rv)
@@ -91,7 +90,7 @@ class _BatchNorm(Module):
         check_dy(dy, out_shape, self.dtype, type(self).__name__)
         self._clear_cache()
         # The kernel gets the per-channel sums behind dgamma/dbeta for dx anyway: nothing to skip there.
-        dx, dgamma, dbeta = batchnorm_backward(np.ascontiguousarray(dy), ctx)
+        dx, dgamma, dbeta = batchnorm_backward(dy, ctx)
         if self.requires_grad:
             self.grads["weight"] += dgamma
             self.grads["bias"] += dbeta

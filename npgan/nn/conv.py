@@ -11,6 +11,7 @@ import numpy as np
 from .._checks import check_int
 from ..kernels import (conv2d_backward, conv2d_forward, conv_transpose2d_backward,
                        conv_transpose2d_forward)
+from ..kernels.layout import dense
 from .module import Module, check_dy, check_input, make_weights
 
 
@@ -46,7 +47,7 @@ class _ConvBackward(Module):
         check_dy(dy, out_shape, self.dtype, type(self).__name__)
         self._clear_cache()
         need_dw = bool(self.requires_grad)
-        dx, dw, db = type(self)._kernel_backward(np.ascontiguousarray(dy), ctx, need_dx=bool(need_dx),
+        dx, dw, db = type(self)._kernel_backward(dense(dy), ctx, need_dx=bool(need_dx),
                                                  need_dw=need_dw)
         if need_dw:
             self.grads["weight"] += dw
@@ -112,7 +113,7 @@ class Conv2d(_ConvBackward):
         if kh > h or kw > w:
             raise ValueError(f"Conv2d: kernel_size {self.kernel_size} is larger than the padded input "
                              f"({h}, {w}) of `x` with shape {x.shape} and padding {self.padding}")
-        x = np.ascontiguousarray(x)
+        x = dense(x)
         # a layer that will compute its weight gradient keeps the im2col matrix for it
         y, ctx = conv2d_forward(x, self.params["weight"], self.params.get("bias"), self.stride, self.padding,
                                 keep_cols=self.training and self.requires_grad)
@@ -187,7 +188,7 @@ class ConvTranspose2d(_ConvBackward):
         if out[2] < 1 or out[3] < 1:
             raise ValueError(f"ConvTranspose2d: `padding` {self.padding} is too large for `x` with shape "
                              f"{x.shape}: the output would be {out[2]}x{out[3]}")
-        x = np.ascontiguousarray(x)
+        x = dense(x)
         y, ctx = conv_transpose2d_forward(x, self.params["weight"], self.params.get("bias"),
                                           self.stride, self.padding, self.output_padding)
         self._save_for_backward((ctx, y.shape))

@@ -7,6 +7,7 @@ import numpy as np
 from .._checks import check_int
 from ..kernels.gemm import matmul, matmul_add
 from .module import Module, check_dy, check_input, make_weights
+from .shape import _inner
 
 
 class Linear(Module):
@@ -30,7 +31,9 @@ class Linear(Module):
     Shapes
     ------
     ``weight`` (out_features, in_features) as in PyTorch; ``bias`` (out_features,);
-    input (N, in_features) -> output (N, out_features).
+    input (N, in_features) -> output (N, out_features). A batch-inner input (F-contiguous, as
+    :class:`~npgan.nn.Flatten` hands on after a convolution) is read through BLAS's transpose
+    flag, and its gradient comes back in that layout.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -59,7 +62,7 @@ class Linear(Module):
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Accumulate d weight = dyᵀ x and d bias = Σ_n dy (unless ``requires_grad`` is False);
-        return dx = dy @ weight (N, in_features)."""
+        return dx = dy @ weight (N, in_features), in the memory layout of the forward's ``x``."""
         x, out_shape = self._pending_cache()
         check_dy(dy, out_shape, self.dtype, "Linear")
         self._clear_cache()
@@ -67,7 +70,11 @@ class Linear(Module):
             matmul_add(dy.T, x, self.grads["weight"])
             if "bias" in self.grads:
                 self.grads["bias"] += dy.sum(axis=0)
-        return matmul(dy, self.params["weight"]) if need_dx else None
+        if not need_dx:
+            return None
+        if _inner(x):   # dx in x's layout: (W.T @ dy.T).T, the transposes read by BLAS
+            return matmul(self.params["weight"].T, dy.T).T
+        return matmul(dy, self.params["weight"])
 
     def extra_repr(self) -> str:
         return (f"{self.in_features}, {self.out_features}, bias={'bias' in self.params}, "

@@ -7,27 +7,42 @@ import math
 import numpy as np
 
 from .._checks import check_int
+from ..kernels.layout import as_batch_inner, batch_inner, reshape_samples
 from .module import Module, check_dy, check_input
+
+
+def _inner(x: np.ndarray) -> bool:
+    """Is ``x`` batch-inner and not also C-contiguous (the layout its gradient should get)?"""
+    return batch_inner(x) is not None and not x.flags.c_contiguous
+
+
+def _reshape_back(layer: Module, dy: np.ndarray, need_dx: bool, name: str) -> np.ndarray | None:
+    """A reshaping layer's backward: ``dy`` to the input shape, in the input's layout."""
+    in_shape, out_shape, dtype, inner = layer._pending_cache()
+    check_dy(dy, out_shape, dtype, name)
+    layer._clear_cache()
+    if not need_dx:
+        return None
+    return reshape_samples(as_batch_inner(dy) if inner else dy, in_shape[1:])
 
 
 class Flatten(Module):
     """Flatten every axis but the batch axis: (N, d1, d2, ...) -> (N, d1·d2·...).
 
-    Works on any float dtype; the output is a view when the input is contiguous.
+    Works on any float dtype. The output is a view when the input is C-contiguous or batch-inner
+    (:mod:`npgan.kernels.layout`: then the transposed view of its ``(D, N)`` memory, which the
+    next Linear layer's GEMM reads as it is); the input gradient has the input's layout.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(x, "x", ndim=tuple(range(1, 33)), dtype=None, layer="Flatten")
-        y = x.reshape(x.shape[0], -1)
-        self._save_for_backward((x.shape, y.shape, x.dtype))
+        y = reshape_samples(x, (-1,))
+        self._save_for_backward((x.shape, y.shape, x.dtype, _inner(x)))
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Reshape ``dy`` (N, D) back to the input shape."""
-        in_shape, out_shape, dtype = self._pending_cache()
-        check_dy(dy, out_shape, dtype, "Flatten")
-        self._clear_cache()
-        return dy.reshape(in_shape) if need_dx else None
+        """Reshape ``dy`` (N, D) back to the input shape, in the input's layout."""
+        return _reshape_back(self, dy, need_dx, "Flatten")
 
 
 class Reshape(Module):
@@ -55,16 +70,13 @@ class Reshape(Module):
         if per_sample != self.size:
             raise ValueError(f"Reshape: `x` has {per_sample} values per sample (shape {x.shape}), "
                              f"cannot reshape to {self.shape} ({self.size} values)")
-        y = x.reshape((x.shape[0],) + self.shape)
-        self._save_for_backward((x.shape, y.shape, x.dtype))
+        y = reshape_samples(x, self.shape)
+        self._save_for_backward((x.shape, y.shape, x.dtype, _inner(x)))
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Reshape ``dy`` (N, *shape) back to the input shape."""
-        in_shape, out_shape, dtype = self._pending_cache()
-        check_dy(dy, out_shape, dtype, "Reshape")
-        self._clear_cache()
-        return dy.reshape(in_shape) if need_dx else None
+        """Reshape ``dy`` (N, *shape) back to the input shape, in the input's layout."""
+        return _reshape_back(self, dy, need_dx, "Reshape")
 
     def extra_repr(self) -> str:
         return f"{self.shape}"
