@@ -180,6 +180,8 @@ class Optimizer:
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction, as PyTorch's ``torch.optim.Adam``.
 
+    Kernel: :func:`npgan.kernels.adam_update`; slow twin: :func:`npgan.kernels.reference.adam_step`.
+
     At step t (starting at 1), for each parameter p with gradient g::
 
         m = β1 m + (1 - β1) g

@@ -21,8 +21,9 @@ returned array has the input dtype)::
 hyperparameter ranges are the caller's job (the layers in :mod:`npgan.nn`
 check them with :mod:`npgan._checks`). The contract a caller must meet:
 
-- arrays are C-contiguous (the public functions call ``np.ascontiguousarray``,
-  a no-op then, so a strided view costs one copy rather than an error),
+- arrays are dense: C-contiguous, or a permutation of a C-contiguous array
+  such as the batch-inner activations the convolutions return
+  (:mod:`.layout`); anything else is copied once rather than refused,
 - all arrays of one call share one dtype, float32 or float64,
 - ``stride >= 1``, ``padding >= 0``, ``0 <= output_padding < stride``, the
   kernel fits in the padded input; stride/padding are ints or ``(h, w)`` pairs,
@@ -34,11 +35,14 @@ Invalid input gives wrong results or an exception from deep inside numba,
 not a helpful error message.
 
 Performance notes (details in the module docstrings): convolutions are one
-BLAS GEMM per product over the whole batch, with an im2col column ordering
-picked per layer by a measured cost model (:mod:`.im2col`); intermediates
-live in reused per-thread work buffers (:func:`clear_scratch` frees them);
-all numba kernels are serial, because on a 2-core machine parallel regions
-lose to OpenBLAS's spinning threads and to other processes.
+BLAS GEMM per product over the whole batch, on channel-major operands whose
+memory is the batch-inner activations the layers hand on (:mod:`.layout`,
+:mod:`.im2col`), so no layout pass runs between convolutions; intermediates
+live in reused per-thread work buffers (:func:`clear_scratch` frees them).
+Each numba kernel is serial and works on a range of channels or elements;
+:mod:`.threads` runs the ranges (and the GEMMs' pieces, :mod:`.gemm`) on one
+pool of threads with BLAS single-threaded, because on a 2-core machine numba's
+parallel regions lost to OpenBLAS's spinning threads and to other processes.
 
 Each kernel has a slow, obviously correct NumPy counterpart in
 :mod:`npgan.kernels.reference`, which the tests use as ground truth.

@@ -8,8 +8,22 @@ computations are done in float64; results are returned in float64.
 
 Stride, padding and output padding are ``(h, w)`` pairs or ints.
 
-Each reference has the name and the arguments of the kernel function it
-checks (the tests read ``R.conv2d_forward(...)`` beside ``K.conv2d_forward(...)``).
+Most references have the name and the arguments of the kernel function they
+check (the tests read ``R.conv2d_forward(...)`` beside ``K.conv2d_forward(...)``).
+Where a kernel's arguments are an implementation detail, the reference takes what
+the mathematics needs instead:
+
+- ``conv2d_backward`` / ``conv_transpose2d_backward`` take ``(dy, x, w, has_bias,
+  ...)`` where the kernels take the opaque ``ctx`` of their forward call;
+- ``batchnorm_backward`` takes ``(dy, x, gamma, eps, training, running_mean,
+  running_var)`` for the kernel's ``(dy, ctx)``;
+- ``activation_backward`` takes the input ``x`` and ``activation_backward_from_output``
+  the output ``y`` (the kernel takes both and uses the one its kind needs);
+- ``adam_step(p, g, m, v, lr, beta1, beta2, eps, t)`` is Adam's textbook step for the
+  kernel ``adam_update``, which gets the bias corrections precomputed.
+
+References compute in float64 and ignore memory layouts (kernels may return
+batch-inner arrays, :mod:`npgan.kernels.layout`; the values are what is compared).
 The benchmarks' NumPy baseline lives with the benchmarks (``benchmarks/numpy_conv.py``).
 """
 

@@ -6,8 +6,9 @@ parallel regions, two thread pools take turns on the same cores, and OpenBLAS's 
 spinning for a while after every GEMM: on a 2-core machine a numba ``prange`` region then waits for a
 descheduled thread, and a loaded machine made a 2-thread OpenBLAS step several times slower than a
 1-thread one. Here every piece of work, GEMMs included, goes through one pool: BLAS is limited to
-one thread per call (``threadpoolctl``) and the kernels split each GEMM and each numba pass into one
-piece per thread themselves. Nobody spins: idle workers block on a queue.
+one thread per call (``threadpoolctl``) and the kernels split their work themselves: each numba pass
+into one range of channels or elements per thread, each GEMM into pieces chosen from its shape
+alone (:mod:`npgan.kernels.gemm`). Nobody spins: idle workers block on a queue.
 
 The policy, as :func:`use_threads` applies it (``npgan.train.train`` enters it for a run, the
 benchmarks for their timings):

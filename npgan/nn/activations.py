@@ -2,7 +2,9 @@
 
 No parameters; any float dtype and shape (the output keeps both). The layers call
 the numba kernels of :mod:`npgan.kernels` and cache only what the derivative needs
-(the input for ReLU/LeakyReLU, the output for Sigmoid/Tanh).
+(the input for ReLU/LeakyReLU, the output for Sigmoid/Tanh). Slow twins of the kernels:
+:func:`npgan.kernels.reference.activation_forward`, ``activation_backward`` (from the input) and
+``activation_backward_from_output``.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ from .module import Module, check_dtype, check_dy, check_input
 class _BatchNorm(Module):
     """Shared implementation; subclasses fix the input rank.
 
+    Kernels: :func:`npgan.kernels.batchnorm_forward` / ``batchnorm_backward``; slow twins:
+    :func:`npgan.kernels.reference.batchnorm_forward` / ``batchnorm_backward``.
+
     Training mode normalises each channel with the batch mean and biased variance
     (over N, or N·H·W) and updates the running statistics in place::
 

@@ -59,6 +59,10 @@ class _ConvBackward(Module):
 class Conv2d(_ConvBackward):
     """2-D cross-correlation, as PyTorch's ``Conv2d`` (no dilation, no groups).
 
+    Kernels: :func:`npgan.kernels.conv2d_forward` / ``conv2d_backward``; their slow textbook
+    twins (the tests' ground truth): :func:`npgan.kernels.reference.conv2d_forward` /
+    ``conv2d_backward``.
+
     Parameters
     ----------
     in_channels, out_channels : int
@@ -128,6 +132,9 @@ class Conv2d(_ConvBackward):
 
 class ConvTranspose2d(_ConvBackward):
     """2-D transposed convolution (the adjoint of :class:`Conv2d`), as PyTorch's ``ConvTranspose2d``.
+
+    Kernels: :func:`npgan.kernels.conv_transpose2d_forward` / ``conv_transpose2d_backward``;
+    slow twins: :func:`npgan.kernels.reference.conv_transpose2d_forward` / ``..._backward``.
 
     Parameters
     ----------

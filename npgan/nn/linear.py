@@ -13,6 +13,9 @@ from .shape import _inner
 class Linear(Module):
     """Affine map ``y = x @ weight.T + bias``.
 
+    Three GEMMs (:func:`npgan.kernels.gemm.matmul`, on the thread pool) and no kernel of its own:
+    its gradients are checked against finite differences (``tests/test_nn_gradients.py``).
+
     Parameters
     ----------
     in_features, out_features : int
