@@ -101,9 +101,9 @@ def test_a_log_that_lost_lines_is_refused_and_a_missing_log_restarts(run, capsys
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{", "is not a readable run config"),
-    ('{"config": 1, "seed": 0}', "is not a readable run config"),
-    ('{"config": {}}', "is not a readable run config"),
+    ("{", "config.json is not a run's config.json: not valid JSON"),
+    ('{"config": 1, "seed": 0}', "config.json is not a run's config.json: 'config' must be a JSON object, got 1"),
+    ('{"config": {}}', "config.json: the run's settings cannot be read: the config has no `model` entry"),
 ])
 def test_curves_with_a_bad_config_json_is_one_line(content, message, run, tmp_path, capsys):
     (run / "config.json").write_text(content)

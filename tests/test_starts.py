@@ -191,7 +191,9 @@ def test_frames_up_to_the_choice_are_the_chosen_starts(tmp_path):
         for update in (2, 4, 6):
             frame_path(folder, update).parent.mkdir(parents=True, exist_ok=True)
             frame_path(folder, update).write_bytes(tag + bytes([update]))
-    (run / "starts" / "selection.json").write_text(json.dumps({"chosen": 2, "updates": 4, "starts": []}))
+    starts = [{"start": k, "seed": k, "value": 0.5, "seconds": 1.0} for k in range(3)]
+    (run / "starts" / "selection.json").write_text(json.dumps({"chosen": 2, "updates": 4, "window": 2,
+                                                                "starts": starts}))
     assert adopt_start_frames(run) == 2
     assert adopt_start_frames(run) == 2  # again: the same files
     got = {u: p.read_bytes() for u, p in list_frames(run)}

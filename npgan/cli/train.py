@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -16,38 +15,33 @@ from npgan.recipes import DATASETS, RECIPES
 _SETTING_FLAGS = ("config", "recipe", "sets", "batch_size", "lr_d", "lr_g", "gan_baseline", "seed")
 
 
-def _read_run_config(path: Path, flag: str = "--config") -> dict:
+def _read_run_config(path: Path, flag: str = "--config"):
+    """``(meta, TrainingConfig)`` of a run's config.json, every fault one line naming ``flag``."""
+    from npgan.train.run_folder import read_run_config
     try:
-        meta = json.loads(path.read_text())
+        return read_run_config(path)
     except FileNotFoundError:
         raise CLIError(f"{flag}: no such file: {path}") from None
-    except (OSError, ValueError, RecursionError) as exc:
-        raise CLIError(f"{flag}: {path} is not a readable JSON file: {exc}") from None
-    if not isinstance(meta, dict) or "config" not in meta:
-        raise CLIError(f"{flag}: {path} is not a run's config.json (no 'config' entry)")
-    return meta
+    except ValueError as exc:
+        raise CLIError(f"{flag}: {exc}") from None
 
 
 def _requested(args, dataset: str):
     """The settings this command line asks for: (TrainingConfig, seed, updates)."""
     from npgan.recipes import resolve
-    from npgan.train import TrainingConfig
     seed, updates = args.seed, args.updates
     try:
         if args.config is not None:
-            meta = _read_run_config(Path(args.config))
-            base = TrainingConfig.from_dict(meta["config"])
+            meta, base = _read_run_config(Path(args.config))
             seed = meta.get("seed", 0) if seed is None else seed
             updates = meta.get("updates", 5000) if updates is None else updates
         else:
             base = resolve(args.recipe or "npgan", dataset)
-        changes = dict(args.sets or [])
-        for flag, key in (("batch_size", "batch_size"), ("lr_d", "lr_d"), ("lr_g", "lr_g")):
-            if getattr(args, flag) is not None:
-                changes[key] = getattr(args, flag)
+        flags = {key: getattr(args, key) for key in ("batch_size", "lr_d", "lr_g") if getattr(args, key) is not None}
         if args.gan_baseline:
-            changes["gan_baseline"] = True
-        config = base.with_settings(changes)
+            flags["gan_baseline"] = True
+        # every --set is checked, then the flags win over them
+        config = base.with_settings(dict(args.sets or [])).with_settings(flags)
     except (TypeError, ValueError) as exc:
         raise CLIError(str(exc)) from exc
     return config, 0 if seed is None else seed, 5000 if updates is None else updates
@@ -74,12 +68,15 @@ def _check_folder(args, out: Path) -> None:
 
 
 def _run_meta(out: Path) -> dict:
-    """The run's config.json (updates and number of images), if readable; the checkpoint is the truth."""
+    """The run's config.json (updates and number of images); {} if there is none (the checkpoint is
+    the truth), a one-line error if it is damaged."""
+    from npgan.train.run_folder import read_run_meta
     try:
-        meta = json.loads((out / "config.json").read_text())
-    except (OSError, ValueError, RecursionError):
+        return read_run_meta(out / "config.json")
+    except FileNotFoundError:
         return {}
-    return meta if isinstance(meta, dict) else {}
+    except ValueError as exc:
+        raise CLIError(f"--resume: {exc} (remove it to resume from the checkpoint alone)") from None
 
 
 def _resumed_settings(args, out: Path):
@@ -105,14 +102,14 @@ def _resumed_settings(args, out: Path):
         diff = _settings_differ(run_config, requested)
         if (args.seed is not None or args.config is not None) and given_seed != seed:  # --seed, or --config's
             diff.insert(0, f"seed: run {seed}, given {given_seed}")
-    subset = meta.get("images") if isinstance(meta.get("images"), int) else None
+    subset = meta.get("images")
     if args.subset is not None and subset is not None and args.subset != subset:
         diff.append(f"subset: run {subset} images, given {args.subset}")
     if diff:
         raise CLIError("--resume keeps the run's own settings, and these differ from the ones given: " + "; ".join(diff))
     if args.updates is not None and args.updates < at:
         raise CLIError(f"--updates {args.updates} is less than the {at} updates the run in {out} has made")
-    planned = meta.get("updates") if isinstance(meta.get("updates"), int) and meta["updates"] > 0 else 5000
+    planned = meta.get("updates") or 5000
     updates = args.updates or max(planned, at)
     return run_config, seed, updates, dataset, at, args.subset or subset
 
@@ -121,7 +118,7 @@ def _new_settings(args):
     """The settings of a new run: (config, seed, updates, dataset)."""
     dataset = args.dataset
     if dataset is None and args.config is not None:
-        dataset = _read_run_config(Path(args.config)).get("dataset")
+        dataset = _read_run_config(Path(args.config))[0].get("dataset")
     dataset = dataset or "synthetic"
     if dataset not in DATASETS:
         raise CLIError(f"--config: the run's dataset {dataset!r} is not one of {list(DATASETS)}")

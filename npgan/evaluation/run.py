@@ -102,6 +102,11 @@ def format_eval(result: dict, n_categorical: int) -> str:
     return "\n".join(lines)
 
 
+def _f3(v: float | None) -> str:
+    """Three decimals, or "n/a" for a number that is not defined (NMI(c1, digit) without a c1)."""
+    return "n/a" if v is None else f"{v:.3f}"
+
+
 def _factor_lines(rep: dict) -> list[str]:
     names, factors = rep["code_names"], rep["factor_names"]
     lines = [f"  mutual information I(code; factor) in nats, {rep['n_samples']} synthetic test images "
@@ -109,8 +114,8 @@ def _factor_lines(rep: dict) -> list[str]:
              "  " + " " * 6 + "".join(f"{f:>11}" for f in factors)]
     lines += [f"  {name:>6}" + "".join(f"{v:11.3f}" for v in row) for name, row in zip(names, rep["mi"])]
     lines.append("  H(fac)" + "".join(f"{v:11.3f}" for v in rep["factor_entropies"]))
-    lines.append(f"  MIG (all factors): {rep['mig']:.3f};  MIG ({' + '.join(rep['style_factors'])}): "
-                 f"{rep['mig_style']:.3f};  NMI(c1, digit): {rep['nmi']:.3f}")
+    lines.append(f"  MIG (all factors): {_f3(rep['mig'])};  MIG ({' + '.join(rep['style_factors'])}): "
+                 f"{_f3(rep['mig_style'])};  NMI(c1, digit): {_f3(rep['nmi'])}")
     if rep.get("class_rho") is not None:
         rho = np.asarray(rep["class_rho"], dtype=np.float64)
         cont = names[len(names) - rho.shape[0]:]

@@ -7,7 +7,6 @@ with G; assemble the page. Each step is announced through ``log`` (the CLI print
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_int
+from npgan.evaluation.eval_file import read_eval
 from npgan.kernels.threads import use_threads
 from npgan.report.explorer import DEFAULT_BUDGET, DEFAULT_NOISE, DEFAULT_STEPS, ExplorerPlan, plan_explorer, \
     render_explorer
 from npgan.report.frames import GIF_NAME, frames_every, list_frames, write_progress_gif
 from npgan.report.images import write_atomic
 from npgan.report.page import ReportContent, render_page
-from npgan.report.run_files import EVAL_NAME, evaluate_and_save, read_metrics, save_run_figures
+from npgan.report.run_files import CLASS_FIGURE, EVAL_NAME, MI_FIGURE, evaluate_and_save, read_metrics, \
+    save_run_figures
 
 REPORT_NAME = "report.html"
 
@@ -43,17 +44,18 @@ class ReportResult:
 
 
 def _load_eval(run_dir: Path, update: int, data_dir, log) -> tuple[dict, float]:
+    """The run's ``eval.json`` if it is of the checkpoint's ``update``; else (missing, older, damaged:
+    the fault is logged) the evaluation is run again and written."""
     path = run_dir / EVAL_NAME
-    if path.exists():
-        try:
-            result = json.loads(path.read_text())
-        except ValueError:
-            result = None
-        if isinstance(result, dict) and result.get("update") == update:
+    try:
+        result = read_eval(path)
+        if result["update"] == update:
             return result, 0.0
         log(f"{path} is not of update {update}: evaluating again")
-    else:
+    except FileNotFoundError:
         log(f"no {EVAL_NAME}: running npgan eval first")
+    except ValueError as exc:
+        log(f"{exc}: evaluating again")
     t0 = time.perf_counter()
     _, result, _ = evaluate_and_save(run_dir, data_dir=data_dir, download=True)
     return result, time.perf_counter() - t0
@@ -97,13 +99,14 @@ def _build(run_dir: Path, data_dir, seed: int | None, steps: int, noise: int, bu
     from npgan.train import load_trained
     t_start = time.perf_counter()
     nets, meta = load_trained(run_dir)
+    planned = _planned_updates(run_dir)  # a damaged config.json stops the build before any work
     seed = int(meta["seed"]) if seed is None else seed
     plan = plan_explorer(nets.config.latent, steps=steps, noise=noise, budget=budget)
     evaluation, eval_seconds = _load_eval(run_dir, meta["update"], data_dir, log)
     records = read_metrics(run_dir)
     log("figures: traversals, samples, curves")
     figures = {p.name: p for p in save_run_figures(nets, records, run_dir, seed)}
-    for name in ("mi_matrix.png", "class_rho.png"):
+    for name in (MI_FIGURE, CLASS_FIGURE):
         if evaluation.get("factors") and (run_dir / name).exists():
             figures[name] = run_dir / name
     frames = tuple(u for u, _ in list_frames(run_dir))
@@ -112,8 +115,6 @@ def _build(run_dir: Path, data_dir, seed: int | None, steps: int, noise: int, bu
     t0 = time.perf_counter()
     explorer = render_explorer(nets, plan, np.random.default_rng(seed))
     explorer_seconds = time.perf_counter() - t0
-    config_path = run_dir / "config.json"
-    planned = json.loads(config_path.read_text()).get("updates") if config_path.exists() else None
     content = ReportContent(run_dir=run_dir, meta=meta, planned_updates=planned, records=records,
                             evaluation=evaluation, explorer=explorer, figures=figures,
                             gif=gif.read_bytes() if gif else None, frames=frames,
@@ -121,6 +122,15 @@ def _build(run_dir: Path, data_dir, seed: int | None, steps: int, noise: int, bu
     path = write_atomic(run_dir / REPORT_NAME, render_page(content).encode("utf-8"))
     return ReportResult(path, path.stat().st_size, time.perf_counter() - t_start, eval_seconds,
                         explorer_seconds, plan)
+
+
+def _planned_updates(run_dir: Path) -> int | None:
+    """The updates the run was started for (its ``config.json``, checked), None if it has no config.json."""
+    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    try:
+        return read_run_config(run_dir / CONFIG_NAME)[0].get("updates")
+    except FileNotFoundError:
+        return None
 
 
 __all__ = ["REPORT_NAME", "GIF_NAME", "ReportResult", "build_report"]

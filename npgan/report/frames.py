@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_int
+from npgan._json import INTEGER, JSONFileError, check_fields, read_json
 from npgan.evaluation.probes import generate
 from npgan.figures import tile
 from npgan.models.latent import LatentSpec
@@ -103,10 +104,11 @@ def frames_every(run_dir) -> int | None:
     path = Path(run_dir) / FRAMES_DIR / FRAMES_META
     if not path.exists():
         return None
-    try:
-        return int(json.loads(path.read_text())["every"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is not a frames file written by npgan: {exc}") from None
+    what = "a frames file written by npgan"
+    meta = check_fields(read_json(path, what), {"every": INTEGER}, path, what)
+    if meta["every"] < 1:
+        raise JSONFileError(f"{path} is not {what}: 'every' must be >= 1, got {meta['every']}")
+    return meta["every"]
 
 
 def adopt_start_frames(run_dir) -> int:

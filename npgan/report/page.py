@@ -43,7 +43,10 @@ def _asset(name: str) -> str:
     return resources.files("npgan.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _num(v: float, digits: int = 3) -> str:
+def _num(v: float | None, digits: int = 3) -> str:
+    """A number for the page (a proper minus sign); None (e.g. NMI(c1, digit) without a c1) is a dash."""
+    if v is None:
+        return "\u2014"
     return f"{v:.{digits}f}".replace("-", "\u2212")
 
 

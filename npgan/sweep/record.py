@@ -13,10 +13,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from npgan._json import OBJECT, check_fields, read_json
 from npgan.report.images import write_atomic
 from npgan.sweep.plan import SweepSpec
 
 RECORD_NAME = "sweep.json"
+_WHAT = "a sweep record"
 
 
 def load_record(out) -> tuple[SweepSpec | None, dict]:
@@ -29,15 +31,13 @@ def load_record(out) -> tuple[SweepSpec | None, dict]:
     """
     path = Path(out) / RECORD_NAME
     try:
-        d = json.loads(path.read_text())
+        d = check_fields(read_json(path, _WHAT), {"spec": OBJECT}, path, _WHAT, optional={"runs": OBJECT})
     except FileNotFoundError:
         return None, {}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a readable sweep record: {exc}") from None
     try:
         return SweepSpec.from_dict(d["spec"]), dict(d.get("runs", {}))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path} is not a sweep record ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"{path} is not {_WHAT} ({type(exc).__name__}: {exc})") from None
 
 
 def save_record(out, spec: SweepSpec, runs: dict) -> Path:

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from npgan.evaluation.eval_file import read_eval
+from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.plan import SweepSpec
 from npgan.sweep.record import load_record
-from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.task import is_finished, milestone_path
+from npgan.train.run_folder import CONFIG_NAME, read_run_config
 from npgan.train.starts import other_starts_seconds
 
 logger = logging.getLogger("npgan")
@@ -74,11 +75,16 @@ def _metrics(folder: Path) -> list[dict]:
         return []
 
 
-def _eval_fields(folder: Path, n_categorical: int) -> dict:
+def _read_eval(path: Path) -> dict:
+    """The checked evaluation in ``path`` ({} if there is none; a damaged one is a ValueError naming it)."""
     try:
-        ev = json.loads((folder / EVAL_NAME).read_text())
+        return read_eval(path)
     except FileNotFoundError:
         return {}
+
+
+def _eval_fields(ev: dict, n_categorical: int) -> dict:
+    """The row's entries from the run's evaluation ``ev`` ({}: none)."""
     row = {"accuracy": ev.get("accuracy"), "li_eval": ev.get("li_cat")}
     factors = ev.get("factors") or {}
     row.update(mig=factors.get("mig"), mig_style=factors.get("mig_style"))
@@ -94,6 +100,7 @@ def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> 
     row = dict.fromkeys(FIELDS)
     row.update(run=run.name, arm=run.arm, recipe=run.recipe, seed=run.seed, error="")
     row["update"] = records[-1]["update"] if records else 0
+    ev = _read_eval(folder / EVAL_NAME)  # a damaged one is an error here, not a run taken for unfinished
     if is_finished(folder, spec.updates):
         row["status"] = "done"
     elif attempt and attempt.get("status") == "failed":
@@ -105,8 +112,8 @@ def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> 
         row["li_end"] = li_at(records, records[-1]["update"])
         row["train_s"] = sum(r["seconds"] for r in records) + other_starts_seconds(folder)
     if row["status"] == "done":
-        cfg = json.loads((folder / "config.json").read_text())["config"]
-        row.update(_eval_fields(folder, len(cfg["model"]["latent"]["categorical"])))
+        _, config = read_run_config(folder / CONFIG_NAME)
+        row.update(_eval_fields(ev, config.model.latent.n_categorical))
     for update in spec.eval_at:
         row.update(milestone_fields(folder, update))
     return row
@@ -114,10 +121,7 @@ def run_row(spec: SweepSpec, run, attempt: dict | None, records: list[dict]) -> 
 
 def milestone_fields(folder: Path, update: int) -> dict:
     """``accuracy@U`` and ``mig_style@U`` from the run's evaluation at ``update`` (None if it has none)."""
-    try:
-        ev = json.loads(milestone_path(folder, update).read_text())
-    except FileNotFoundError:
-        ev = {}
+    ev = _read_eval(milestone_path(folder, update))
     return {f"accuracy@{update}": ev.get("accuracy"), f"mig_style@{update}": (ev.get("factors") or {}).get("mig_style")}
 
 
@@ -187,13 +191,11 @@ def format_csv(rows: list[dict]) -> str:
 
 
 def _categorical_entropy(spec: SweepSpec) -> float | None:
-    from npgan.train import TrainingConfig
     for run in spec.runs:
         try:
-            cfg = json.loads((spec.folder(run) / "config.json").read_text())["config"]
+            latent = read_run_config(spec.folder(run) / CONFIG_NAME)[1].model.latent
         except FileNotFoundError:
             continue
-        latent = TrainingConfig.from_dict(cfg).model.latent
         return latent.categorical_entropy() if latent.categorical else None
     return None
 

@@ -199,17 +199,53 @@ class TrainingConfig:
             raise TypeError(f"a training config must be a dict, got {type(d).__name__}")
         if "model" not in d:
             return _from_flat_legacy(d)
-        unknown = sorted(set(d) - {"model", "terms", "distortion", "recipe", "starts"})
+        unknown = sorted(set(d) - set(_SECTIONS))
         if unknown:
             raise ValueError(f"unknown training config entries {unknown}")
+        _check_sections(d)
         terms = {}
         for name, s in d.get("terms", {}).items():
             if name not in TERMS:
                 raise ValueError(f"the config names an unknown training term {name!r}; the terms are {list(TERMS)}")
+            _check_type(s, dict, f"terms.{name}")
             terms[name] = Schedule(**s)
         return cls(model=InfoGANConfig.from_dict(d["model"]), terms=terms,
                    distortion=_distortion(d.get("distortion", {})), recipe=d.get("recipe", ""),
                    starts=Starts(**d.get("starts", {})))
+
+
+#: the entries of :meth:`TrainingConfig.to_dict` and their types
+_SECTIONS = {"model": dict, "terms": dict, "distortion": dict, "recipe": str, "starts": dict}
+_LATENT_KEYS = ("noise_dim", "categorical", "continuous")
+
+
+def _check_type(value, kind: type, where: str) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"the config's `{where}` must be a {'dict' if kind is dict else kind.__name__}, "
+                        f"got {type(value).__name__}")
+
+
+def _check_sections(d: dict) -> None:
+    """The nesting :meth:`TrainingConfig.from_dict` reads, with a TypeError/ValueError naming what is wrong
+    (the fields' own values are checked by the classes they build)."""
+    for name, kind in _SECTIONS.items():
+        if name in d:
+            _check_type(d[name], kind, name)
+    _check_latent(d["model"], "model")
+
+
+def _check_latent(model: dict, where: str) -> None:
+    """``model["latent"]`` as ``InfoGANConfig.from_dict`` reads it (``where``: the model's place in the
+    config, "" for the flat config of an older npgan)."""
+    latent, name = model.get("latent"), f"{where}.latent" if where else "latent"
+    if latent is None:
+        raise ValueError(f"the config's `{where}` has no `latent` entry" if where else
+                         "the config has no `model` entry (nor the `latent` of an older npgan's flat config)")
+    _check_type(latent, dict, name)
+    missing = [k for k in _LATENT_KEYS if k not in latent]
+    if missing:
+        raise ValueError(f"the config's `{name}` has no {missing} entries")
+    _check_type(latent["categorical"], list, f"{name}.categorical")
 
 
 def _distortion(d: dict) -> Distortion:
@@ -222,6 +258,7 @@ _RETIRED = {"q_split": False, "fake_consistency": 0.0, "categorical_from": 0}
 
 def _from_flat_legacy(d: dict) -> TrainingConfig:
     """The flat InfoGANConfig dict written before the terms had their own package."""
+    _check_latent(d, "")
     d = dict(d)
     for key, off in _RETIRED.items():
         if key in d and d.pop(key) != off:

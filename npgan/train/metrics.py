@@ -36,20 +36,27 @@ class MetricsRead:
     torn: bool
 
 
-def read_metrics(path, *, note: bool = True) -> MetricsRead:
+#: the numbers every record holds that the figures, the report and the sweep summary read
+PLOTTED = ("d_loss", "g_loss", "li_cat")
+
+
+def read_metrics(path, *, note: bool = True, fields: tuple[str, ...] = ()) -> MetricsRead:
     """Read ``path``; an incomplete last line is dropped (with a logged note when ``note``).
+
+    ``fields`` (e.g. :data:`PLOTTED`) are entries every record must hold as numbers, for readers that
+    use them; ``seconds``, where present, must be a number too.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     MetricsError
-        A complete line that is not a JSON object with an integer ``update``, or updates that do not
-        follow each other (two runs' logs mixed, or lines lost).
+        A complete line that is not a JSON object with an integer ``update`` (and ``fields``), or
+        updates that do not follow each other (two runs' logs mixed, or lines lost).
     """
     path = Path(path)
     data = path.read_bytes()
-    records, ends, offset = [], [], 0
+    records, ends, numbers, offset = [], [], [], 0
     lines = data.split(b"\n")
     torn = lines[-1] != b""  # the text after the last newline: empty unless a write was cut short
     for number, line in enumerate(lines[:-1], start=1):
@@ -68,9 +75,22 @@ def read_metrics(path, *, note: bool = True) -> MetricsRead:
                                f"{expected or 'a positive number'} (the log is not one run's updates in order)")
         records.append(record)
         ends.append(offset)
+        numbers.append(number)
+    for record, number in zip(records, numbers) if fields else ():  # after the order: its faults come first
+        _check_numbers(record, fields, path, number)
     if torn and note:
         logger.warning("note: %s: dropped an incomplete last line (a write was cut short)", path)
     return MetricsRead(records, ends, torn)
+
+
+def _check_numbers(record: dict, fields: tuple[str, ...], path: Path, number: int) -> None:
+    for name in (*fields, "seconds"):
+        value = record.get(name)
+        if name == "seconds" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise MetricsError(f"{path}: line {number} is not a metrics record: {name!r} must be a number, "
+                               f"got {'nothing' if name not in record else repr(value)[:40]}")
 
 
 def truncate_metrics(path, update: int) -> int:

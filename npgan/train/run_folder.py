@@ -10,7 +10,8 @@ Files::
                        removed when the run next starts
 
 Guards: a folder that holds any run file is refused unless the run is resumed or overwritten
-(overwriting deletes the run files first, so nothing of the old run can mix with the new one);
+(overwriting deletes the run files first, and what npgan derived from them, :data:`DERIVED_FILES`:
+eval.json, report.html, figures, sample frames; so nothing of the old run can mix with the new one);
 resuming needs a checkpoint; ``--out`` must be a folder that can be written. Each run has a random
 id, stored in ``config.json`` and in every checkpoint: a checkpoint whose id differs from the
 folder's ``config.json`` (copied in from another run) is refused on resume.
@@ -25,6 +26,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from npgan._json import INTEGER, OBJECT, TEXT, JSONFileError, check_fields, read_json
 from npgan.train.checkpoint import remove_stale_temporaries
 from npgan.train.lock import LOCK_NAME, RunLock, RunLocked
 
@@ -35,6 +37,18 @@ METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"
 #: the files that make a folder a run folder
 RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, CONFIG_NAME)
+#: what npgan derives from a run in its folder (evaluation, report, figures, sample frames, a sweep's
+#: evaluations on the way), as glob patterns: an overwritten run's are removed with its run files, so
+#: no output of the old run is left beside the new one
+DERIVED_FILES = ("eval.json", "report.html", "progress.gif", "samples.png", "li_curve.png", "losses.png",
+                 "mi_matrix.png", "class_rho.png", "traverse_cat*.png", "traverse_cont*.png", "samples/update_*.png",
+                 "samples/frames.json", "evals/update_*.json")
+
+
+#: what config.json is, for messages
+CONFIG_WHAT = "a run's config.json"
+#: config.json's entries besides ``config`` (older runs or hand-made --config files may lack them)
+_CONFIG_OPTIONAL = {"seed": INTEGER, "dataset": TEXT, "updates": INTEGER, "images": INTEGER, "run_id": TEXT}
 
 
 class RunFolderError(RuntimeError):
@@ -67,6 +81,40 @@ def check_folder(folder, *, resume: bool, overwrite: bool, lock: bool = True) ->
     if not resume and present and not overwrite:
         raise RunFolderError(f"{folder} already holds a run ({', '.join(present)}); use --resume to continue it, "
                              "--overwrite to start again, or another --out")
+
+
+def read_run_meta(path) -> dict:
+    """A run's ``config.json`` (or a ``--config`` file) as a checked dict.
+
+    ``config`` must be a JSON object; ``seed`` a non-negative integer, ``updates`` and ``images``
+    positive ones,
+    ``dataset`` and ``run_id`` strings, where present. The settings themselves are read by
+    :func:`read_run_config`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    JSONFileError
+        Anything else: the message names the file and the fault.
+    """
+    meta = check_fields(read_json(path, CONFIG_WHAT), {"config": OBJECT}, path, CONFIG_WHAT,
+                        optional=_CONFIG_OPTIONAL)
+    for key, minimum in (("seed", 0), ("updates", 1), ("images", 1)):
+        if meta.get(key, minimum) < minimum:
+            raise JSONFileError(f"{path} is not {CONFIG_WHAT}: {key!r} must be >= {minimum}, got {meta[key]}")
+    return meta
+
+
+def read_run_config(path):
+    """``(meta, TrainingConfig)`` of a run's ``config.json`` (:func:`read_run_meta`); a config
+    whose settings cannot be read is a :class:`JSONFileError` naming the file and the fault."""
+    from npgan.train.config import TrainingConfig
+    meta = read_run_meta(path)
+    try:
+        return meta, TrainingConfig.from_dict(meta["config"])
+    except (TypeError, ValueError) as exc:
+        raise JSONFileError(f"{path}: the run's settings cannot be read: {exc}") from None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -122,26 +170,28 @@ class RunFolder:
 
     def _remove_run_files(self) -> None:
         present = run_files(self.path)
-        for name in present:
-            (self.path / name).unlink()
-        if present:
-            logger.warning("note: %s: --overwrite removed the previous run's %s", self.path, ", ".join(present))
+        derived = [p for pattern in DERIVED_FILES for p in self.path.glob(pattern) if p.is_file()]
+        for path in [self.path / name for name in present] + derived:
+            path.unlink()
+        if present or derived:
+            outputs = f" and {len(derived)} file(s) derived from it (evaluation, report, figures)" if derived else ""
+            logger.warning("note: %s: --overwrite removed the previous run's %s%s", self.path,
+                           ", ".join(present) or "outputs", outputs)
 
     def read_config(self) -> dict | None:
         """``config.json`` as a dict; None if missing or unreadable (noted: the checkpoint is the truth)."""
         try:
-            meta = json.loads(self.config.read_text(encoding="utf-8"))
+            return read_run_meta(self.config)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, RecursionError) as exc:
-            logger.warning("note: %s is unreadable (%s); it is written again from the checkpoint",
-                           self.config, type(exc).__name__)
+        except (OSError, ValueError) as exc:
+            logger.warning("note: %s is unreadable (%s); it is written again from the checkpoint", self.config,
+                           exc if isinstance(exc, JSONFileError) else type(exc).__name__)
             return None
-        return meta if isinstance(meta, dict) else None
 
     def write_config(self, meta: dict) -> None:
         write_atomic(self.config, json.dumps(meta, indent=2))
 
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "CONFIG_NAME", "LOCK_NAME", "RUN_FILES", "RunFolder",
-           "RunFolderError", "check_folder", "run_files", "write_atomic"]
+           "RunFolderError", "check_folder", "read_run_config", "read_run_meta", "run_files", "write_atomic"]

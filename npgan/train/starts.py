@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from npgan._json import INTEGER, LIST, NUMBER, JSONFileError, check_fields, read_json
 from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.train.config import Starts
 from npgan.train.metrics import read_metrics
@@ -106,6 +107,11 @@ class Selection:
                                                                                       self.seconds))]}
 
 
+_SELECTION_WHAT = "a choice among starts written by npgan"
+_SELECTION = {"updates": INTEGER, "window": INTEGER, "chosen": INTEGER, "starts": LIST}
+_START = {"start": INTEGER, "seed": INTEGER, "seconds": NUMBER}
+
+
 def record_start0(run: Path, starts: Starts) -> None:
     """Keep start 0's statistic (from the run's own log) before the run's log can be replaced."""
     path = Path(run) / STARTS_DIR / _START0_NAME
@@ -139,11 +145,22 @@ def choose(run: Path, seed: int, starts: Starts) -> Selection:
 
 
 def read_selection(run: Path) -> dict | None:
-    """``RUN/starts/selection.json`` as written by :func:`choose`; None if the run has made no choice."""
+    """``RUN/starts/selection.json`` as written by :func:`choose`; None if the run has made no choice.
+
+    Raises :class:`~npgan._json.JSONFileError` (a ValueError naming the file and the fault) if it is damaged.
+    """
+    path = Path(run) / STARTS_DIR / SELECTION_NAME
     try:
-        return json.loads((Path(run) / STARTS_DIR / SELECTION_NAME).read_text())
+        sel = check_fields(read_json(path, _SELECTION_WHAT), _SELECTION, path, _SELECTION_WHAT)
     except FileNotFoundError:
         return None
+    for i, start in enumerate(sel["starts"]):
+        check_fields(start, _START, path, f"{_SELECTION_WHAT} (starts[{i}])", optional={"value": NUMBER},
+                     nullable=("value",))
+    if not 0 <= sel["chosen"] < len(sel["starts"]):
+        raise JSONFileError(f"{path} is not {_SELECTION_WHAT}: 'chosen' is {sel['chosen']}, "
+                            f"but there are {len(sel['starts'])} starts")
+    return sel
 
 
 def other_starts_seconds(run: Path) -> float:
