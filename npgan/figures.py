@@ -52,6 +52,12 @@ def tile(images: np.ndarray, rows: int, cols: int, pad: int = 1, fill: float = 1
 
 
 def _save_grid(canvas, path, title, xlabel=None, ylabel=None):
+    """Draw ``canvas`` (images from :func:`tile`) into ``path``; images that are not finite (G's output
+    overflowed or its weights are NaN) are a ValueError, never blank tiles."""
+    bad = int(np.count_nonzero(~np.isfinite(canvas)))
+    if bad:
+        raise ValueError(f"{path}: {bad:,} of {canvas.size:,} pixels of G's images are not finite "
+                         "(NaN or infinite): not drawn")
     plt = pyplot()
     h, w = canvas.shape
     fig, ax = plt.subplots(figsize=(max(3.0, w / 40), max(3.0, h / 40) + 0.4), dpi=100)
@@ -100,15 +106,25 @@ def continuous_traversal(nets: InfoGANNets, code: int, rng: np.random.Generator,
     return generate(nets, zz, cc, kk)
 
 
+def traversal_names(latent) -> list[str]:
+    """The files :func:`save_traversals` writes for ``latent``: categorical codes first."""
+    return ([f"traverse_cat{j}.png" for j in range(latent.n_categorical)]
+            + [f"traverse_cont{j}.png" for j in range(latent.continuous)])
+
+
 def save_traversals(nets: InfoGANNets, out_dir, rng: np.random.Generator, label: str = "InfoGAN",
                     low: float = -2.0, high: float = 2.0) -> list[Path]:
-    """Write one traversal figure per code into ``out_dir``; return the paths."""
+    """Write one traversal figure per code into ``out_dir`` (:func:`traversal_names`); return the paths.
+
+    Raises ValueError if G's images are not finite (a range so wide that G overflows, a diverged G).
+    """
     out_dir = Path(out_dir)
     lat = nets.config.latent
+    names = traversal_names(lat)
     paths = []
     for j, k in enumerate(lat.categorical):
         imgs = categorical_traversal(nets, j, rng)
-        paths.append(_save_grid(tile(imgs, k, 10), out_dir / f"traverse_cat{j}.png",
+        paths.append(_save_grid(tile(imgs, k, 10), out_dir / names[j],
                                 f"{label}: categorical code c{j + 1} (one row per category)",
                                 xlabel="noise and other codes fixed per column",
                                 ylabel=f"c{j + 1} = 0 .. {k - 1}"))
@@ -116,7 +132,7 @@ def save_traversals(nets: InfoGANNets, out_dir, rng: np.random.Generator, label:
         imgs = continuous_traversal(nets, j, rng, low=low, high=high)
         rows = imgs.shape[0] // 10
         name = f"c{lat.n_categorical + j + 1}"
-        paths.append(_save_grid(tile(imgs, rows, 10), out_dir / f"traverse_cont{j}.png",
+        paths.append(_save_grid(tile(imgs, rows, 10), out_dir / names[lat.n_categorical + j],
                                 f"{label}: continuous code {name} from {low:g} to {high:g}",
                                 xlabel=f"{name}: {low:g} -> {high:g}", ylabel="one row per c1 category"))
     return paths

@@ -25,6 +25,10 @@ MAX_BASES = 4096
 MAX_TEST_IMAGES = 10_000
 
 
+#: the first bytes of every PNG file
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 class CLIError(Exception):
     """A user error reported as one line, exit status 2."""
 
@@ -60,6 +64,7 @@ def os_error_message(exc: OSError) -> str:
 
 
 def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
     try:
         v = float(text)
     except ValueError:
@@ -67,6 +72,16 @@ def positive_float(text: str) -> float:
     if not 0 < v < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return v
+
+
+def positive_float_max(maximum: float):
+    """An argparse type: a number in (0, ``maximum``]."""
+    def parse(text: str) -> float:
+        v = positive_float(text)
+        if v > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum:g}, got {text}")
+        return v
+    return parse
 
 
 def setting(text: str) -> tuple[str, str]:
@@ -102,13 +117,55 @@ def load_run(path):
 def read_run_metrics(folder) -> list[dict]:
     """The metrics records of a run folder (a torn last line is dropped with a note)."""
     from npgan.train import MetricsError, read_metrics
+    from npgan.train.metrics import PLOTTED
     path = Path(folder) / "metrics.jsonl"
     try:
-        return read_metrics(path).records
+        return read_metrics(path, fields=PLOTTED).records
     except FileNotFoundError:
         raise CLIError(f"{folder} is not a training run folder (no metrics.jsonl)") from None
     except MetricsError as exc:
         raise CLIError(str(exc)) from None
+
+
+def _is_png(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
+
+
+def _is_evaluation(path: Path) -> bool:
+    from npgan.evaluation.eval_file import read_eval
+    try:
+        read_eval(path)
+    except ValueError:
+        return False
+    return True
+
+
+def check_replaceable(path: Path, flag: str, kind: str) -> Path:
+    """The one check of every output file: ``path`` is new or already a file of ``kind`` (``"png"`` or
+    ``"evaluation"``), i.e. one this command writes; anything else (a checkpoint, a metrics log, a
+    config.json, a folder, any other file) is never written over. Returns ``path``.
+    """
+    if path.is_dir():
+        raise CLIError(f"{flag}: {path} is a folder, not a file")
+    is_kind, what = {"png": (_is_png, "a PNG image"), "evaluation": (_is_evaluation, "an npgan evaluation")}[kind]
+    if path.exists() and not is_kind(path):
+        raise CLIError(f"{flag}: {path} exists and is not {what}: it is not written over "
+                       "(remove it or choose another name)")
+    return path
+
+
+def output_file(text: str, flag: str, suffix: str, default_name: str) -> Path:
+    """The path an output option names: ``suffix`` added to a name without one, ``default_name``
+    inside an existing folder; another suffix is an error; then :func:`check_replaceable`."""
+    path = Path(text)
+    if path.is_dir():
+        path = path / default_name
+    elif not path.suffix:
+        path = path.with_name(path.name + suffix)
+    elif path.suffix.lower() != suffix:
+        raise CLIError(f"{flag}: expected a {suffix} file name, got {text!r}")
+    return check_replaceable(path, flag, "png" if suffix == ".png" else "evaluation")
 
 
 def run_folder(checkpoint) -> Path:

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, int_at_least,
-                               load_run, nonneg_int, positive_float, positive_int_max, read_run_metrics, run_folder)
+from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError,
+                               check_replaceable, int_at_least, load_run, nonneg_int, output_file,
+                               positive_float_max, positive_int_max, read_run_metrics, run_folder)
 from npgan.recipes import DATASETS
+
+
+#: traverse --range: the codes are Unif(-1, 1) in training; far beyond, G's images mean nothing
+MAX_RANGE = 1000.0
+
+
+def _figures(make):
+    """``make()`` (drawing figures), with images that are not finite as a one-line error."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def cmd_traverse(args) -> int:
     import numpy as np
-    from npgan.figures import save_traversals
+    from npgan.figures import save_traversals, traversal_names
     nets, meta = load_run(args.checkpoint)
     out = Path(args.out) if args.out else run_folder(Path(args.checkpoint).resolve())
+    for name in traversal_names(nets.config.latent):
+        check_replaceable(out / name, "--out", "png")
     label = "GAN" if meta["config"].model.gan_baseline else "InfoGAN"
-    paths = save_traversals(nets, out, np.random.default_rng(args.seed), label=label,
-                            low=-args.range, high=args.range)
+    paths = _figures(lambda: save_traversals(nets, out, np.random.default_rng(args.seed), label=label,
+                                             low=-args.range, high=args.range))
     for p in paths:
         print(p)
     return 0
@@ -26,18 +40,33 @@ def cmd_traverse(args) -> int:
 def cmd_sample(args) -> int:
     import numpy as np
     from npgan.figures import save_samples
+    out = output_file(args.out, "--out", ".png", "samples.png")
     nets, _ = load_run(args.checkpoint)
-    print(save_samples(nets, args.out, np.random.default_rng(args.seed), n=args.n))
+    print(_figures(lambda: save_samples(nets, out, np.random.default_rng(args.seed), n=args.n)))
     return 0
+
+
+def _eval_outputs(args) -> Path:
+    """Where eval writes its JSON, after checking it and the heat maps beside it (:func:`check_replaceable`)."""
+    from npgan.report.run_files import CLASS_FIGURE, EVAL_NAME, MI_FIGURE
+    if args.json:
+        json_path = output_file(args.json, "--json", ".json", EVAL_NAME)
+    else:  # the run's own eval.json: written again even if damaged
+        json_path = run_folder(args.checkpoint) / EVAL_NAME
+        if json_path.is_dir():
+            raise CLIError(f"{json_path} is a folder, not a file")
+    for name in (MI_FIGURE, CLASS_FIGURE):
+        check_replaceable(json_path.parent / name, "--json" if args.json else "eval", "png")
+    return json_path
 
 
 def cmd_eval(args) -> int:
     from npgan.data import MNISTDownloadError
     from npgan.evaluation.run import format_eval
-    from npgan.report.run_files import evaluate_and_save
+    from npgan.report.run_files import CLASS_FIGURE, evaluate_and_save
     if args.data_dir is not None and (args.dataset or "mnist") != "mnist":
         raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
-    json_path = Path(args.json) if args.json else run_folder(args.checkpoint) / "eval.json"
+    json_path = _eval_outputs(args)
     try:
         nets, result, figures = evaluate_and_save(
             args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
@@ -46,34 +75,36 @@ def cmd_eval(args) -> int:
         raise CLIError(str(exc)) from exc
     print(format_eval(result, nets.config.latent.n_categorical))
     for path in figures:
-        print(f"  {'per-class heat map' if path.name == 'class_rho.png' else 'heat map'}: {path}")
+        print(f"  {'per-class heat map' if path.name == CLASS_FIGURE else 'heat map'}: {path}")
     print(f"  written: {json_path}")
     return 0
 
 
+def _curve_run(run: Path):
+    """``(label, records, H(c))`` of one run folder for ``npgan curves``."""
+    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    cfg_path = run / CONFIG_NAME
+    if not cfg_path.exists() or not (run / "metrics.jsonl").exists():
+        raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
+    try:
+        meta, config = read_run_config(cfg_path)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    kind = "GAN" if config.model.gan_baseline else (
+        "InfoGAN + consistency" if config.terms["consistency"].ever_on else "InfoGAN")
+    return f"{kind} (seed {meta.get('seed', 0)})", read_run_metrics(run), config.model.latent.categorical_entropy()
+
+
 def cmd_curves(args) -> int:
     from npgan.figures import plot_li_curves
-    from npgan.train import TrainingConfig
+    out = output_file(args.out, "--out", ".png", "li_curves.png")
     runs, h_c = {}, None
-    for run in args.runs:
-        run = Path(run)
-        cfg_path, met_path = run / "config.json", run / "metrics.jsonl"
-        if not cfg_path.exists() or not met_path.exists():
-            raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")
-        try:
-            meta = json.loads(cfg_path.read_text())
-            config = TrainingConfig.from_dict(meta["config"])
-            seed = int(meta["seed"])
-        except (KeyError, TypeError, ValueError, RecursionError) as exc:
-            raise CLIError(f"{cfg_path} is not a readable run config ({type(exc).__name__}: {exc})") from None
-        kind = "GAN" if config.model.gan_baseline else (
-            "InfoGAN + consistency" if config.terms["consistency"].ever_on else "InfoGAN")
-        label = f"{kind} (seed {seed})"
+    for run in map(Path, args.runs):
+        label, records, h_c = _curve_run(run)
         if label in runs:  # two runs of one kind and seed: tell them apart by folder
             label = f"{label} {run}"
-        runs[label] = read_run_metrics(run)
-        h_c = config.model.latent.categorical_entropy()
-    print(plot_li_curves(runs, h_c, args.out))
+        runs[label] = records
+    print(plot_li_curves(runs, h_c, out))
     return 0
 
 
@@ -81,7 +112,8 @@ def add_parser(sub) -> None:
     v = sub.add_parser("traverse", help="latent traversal figures (paper Figure 2)")
     v.add_argument("checkpoint", help="checkpoint file or run folder")
     v.add_argument("--out", default=None, help="output folder (default: beside the checkpoint)")
-    v.add_argument("--range", type=positive_float, default=2.0, help="sweep continuous codes over [-R, R]")
+    v.add_argument("--range", type=positive_float_max(MAX_RANGE), default=2.0,
+                   help=f"sweep continuous codes over [-R, R] (default 2, at most {MAX_RANGE:g})")
     v.add_argument("--seed", type=nonneg_int, default=0)
     v.set_defaults(func=cmd_traverse)
 
@@ -95,13 +127,16 @@ def add_parser(sub) -> None:
                    help=f"base latents per continuous sweep (at most {MAX_BASES})")
     e.add_argument("--limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
                    help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,})")
-    e.add_argument("--json", default=None, help="output JSON (default: eval.json beside the checkpoint)")
+    e.add_argument("--json", default=None,
+                   help="output .json file, new or an earlier evaluation (default: eval.json beside the checkpoint); "
+                        "the heat maps go beside it")
     e.add_argument("--seed", type=nonneg_int, default=0)
     e.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("sample", help="a grid of random samples")
     s.add_argument("checkpoint", help="checkpoint file or run folder")
-    s.add_argument("--out", default="samples.png")
+    s.add_argument("--out", default="samples.png",
+                   help="a .png file (.png is added to a name without a suffix; in a folder: samples.png)")
     s.add_argument("--n", type=positive_int_max(MAX_SAMPLES), default=100,
                    help=f"number of samples (default 100, at most {MAX_SAMPLES:,})")
     s.add_argument("--seed", type=nonneg_int, default=0)
@@ -109,5 +144,6 @@ def add_parser(sub) -> None:
 
     c = sub.add_parser("curves", help="Figure 1: L_I against updates for several runs")
     c.add_argument("runs", nargs="+", help="run folders (InfoGAN and GAN baseline)")
-    c.add_argument("--out", default="li_curves.png")
+    c.add_argument("--out", default="li_curves.png",
+                   help="a .png file (.png is added to a name without a suffix; in a folder: li_curves.png)")
     c.set_defaults(func=cmd_curves)

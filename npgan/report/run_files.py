@@ -14,19 +14,23 @@ from pathlib import Path
 import numpy as np
 
 EVAL_NAME = "eval.json"
+#: the heat maps :func:`evaluate_and_save` writes beside the JSON
+MI_FIGURE, CLASS_FIGURE = "mi_matrix.png", "class_rho.png"
 
 
 def read_metrics(run_dir) -> list[dict]:
     """The records of ``run_dir/metrics.jsonl`` (an empty list if there is none).
 
-    A torn last line (a write cut short) is dropped with a note; a damaged log is a
-    :class:`npgan.train.MetricsError` (see :func:`npgan.train.read_metrics`).
+    A torn last line (a write cut short) is dropped with a note; a damaged log, or a record without
+    the numbers the figures read, is a :class:`npgan.train.MetricsError` (see
+    :func:`npgan.train.read_metrics`).
     """
+    from npgan.train.metrics import PLOTTED
     from npgan.train.metrics import read_metrics as read_log
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []
-    return read_log(path).records
+    return read_log(path, fields=PLOTTED).records
 
 
 def evaluate_and_save(checkpoint, json_path=None, **kwargs) -> tuple[object, dict, list[Path]]:
@@ -56,10 +60,10 @@ def evaluate_and_save(checkpoint, json_path=None, **kwargs) -> tuple[object, dic
     figures = []
     if "factors" in result:
         rep = result["factors"]
-        rep["figure"] = str(plot_mi_matrix(rep, json_path.parent / "mi_matrix.png"))
+        rep["figure"] = str(plot_mi_matrix(rep, json_path.parent / MI_FIGURE))
         figures.append(Path(rep["figure"]))
         if rep["class_rho"] is not None:
-            rep["class_figure"] = str(plot_class_correlations(rep, json_path.parent / "class_rho.png"))
+            rep["class_figure"] = str(plot_class_correlations(rep, json_path.parent / CLASS_FIGURE))
             figures.insert(0, Path(rep["class_figure"]))
     json_path.write_text(json.dumps(result, indent=2))
     return nets, result, figures
