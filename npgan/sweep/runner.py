@@ -26,7 +26,7 @@ from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.progress import SweepProgress
 from npgan.sweep.record import load_record, merge_specs, save_record
 from npgan.sweep.summary import Summary, write_summary
-from npgan.sweep.task import RunOutcome, is_complete, is_finished
+from npgan.sweep.task import RunOutcome, check_settings, is_complete, is_finished
 from npgan.sweep.worker import PROGRESS_TOPIC, request_stop, run_task
 
 
@@ -182,6 +182,8 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
     SweepResult
     """
     t0 = time.perf_counter()
+    for r in spec.runs:  # before sweep.json records the new settings
+        check_settings(spec, r)
     old, attempts = load_record(spec.out)
     full = merge_specs(old, spec)
     save_record(spec.out, full, attempts)

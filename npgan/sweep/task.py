@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from npgan.evaluation.eval_file import read_eval
 from npgan.recipes import resolve
 from npgan.report.run_files import EVAL_NAME
 from npgan.sweep.plan import RunSpec, SweepSpec
@@ -61,8 +62,8 @@ class RunOutcome:
 def eval_update(folder: Path) -> int | None:
     """The update of the checkpoint the run's ``eval.json`` evaluated (None: not evaluated)."""
     try:
-        return int(json.loads((Path(folder) / EVAL_NAME).read_text())["update"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return read_eval(Path(folder) / EVAL_NAME)["update"]
+    except (FileNotFoundError, ValueError):  # none, or damaged: evaluated again
         return None
 
 
@@ -100,6 +101,20 @@ def _check_same_run(meta: dict, config: TrainingConfig, run: RunSpec, dataset: s
     if diff:
         raise ValueError(f"{folder} holds a run with other settings ({'; '.join(diff)}); "
                          "move it away or give the sweep another output folder")
+
+
+def check_settings(spec: SweepSpec, run: RunSpec) -> None:
+    """A ValueError saying what differs if ``run``'s folder holds a checkpoint of other settings (seed,
+    dataset, any setting) than ``spec`` asks for: a finished run is never reused under settings it was
+    not trained with. A damaged checkpoint or a bad setting is left to the run's task, which fails alone."""
+    from npgan.train import CheckpointError
+    folder = spec.folder(run)
+    try:
+        meta = read_checkpoint_meta(folder / CHECKPOINT_NAME)
+        config = resolve(run.recipe, spec.dataset, run.overrides)
+    except (FileNotFoundError, CheckpointError, TypeError, ValueError):
+        return
+    _check_same_run(meta, config, run, spec.dataset, folder)
 
 
 def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: str, callback, folder: Path,
