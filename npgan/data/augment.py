@@ -55,9 +55,19 @@ def affine_warp(images: np.ndarray, mats: np.ndarray) -> np.ndarray:
     return out.reshape(images.shape)
 
 
+#: Distortion's largest shift, in pixels (the images' width)
+MAX_SHIFT = 28.0
+#: Distortion's smallest and largest scale factors
+SCALE_RANGE = (0.1, 10.0)
+
+
 @dataclass(frozen=True)
 class Distortion:
     """Ranges of the random distortions (each drawn uniformly and independently per image).
+
+    The ranges the warp can run: ``shift`` at most :data:`MAX_SHIFT` pixels (an image's width: beyond,
+    every pixel leaves the image), scales within :data:`SCALE_RANGE` (a digit from 3 to 280 pixels wide;
+    a scale near 0 makes the map singular).
 
     ``rotation`` in degrees (±), ``scale_x``/``scale_y`` as (low, high) factors, ``shear`` (±,
     horizontal shift per row, relative), ``shift`` in pixels (±, each axis), ``stroke`` (±, in
@@ -78,9 +88,10 @@ class Distortion:
         check_real(self.stroke, "stroke", minimum=0.0, maximum=1.0)
         check_real(self.rotation, "rotation", minimum=0.0, maximum=180.0)
         check_real(self.shear, "shear", minimum=0.0, maximum=1.0)
-        check_real(self.shift, "shift", minimum=0.0)
+        check_real(self.shift, "shift", minimum=0.0, maximum=MAX_SHIFT)
         for name in ("scale_x", "scale_y"):
-            lo, hi = (check_real(v, name, minimum=0.0, strict_min=True) for v in getattr(self, name))
+            lo, hi = (check_real(v, name, minimum=SCALE_RANGE[0], maximum=SCALE_RANGE[1])
+                      for v in getattr(self, name))
             if lo > hi:
                 raise ValueError(f"`{name}` must be (low, high) with low <= high, got {getattr(self, name)}")
 
