@@ -157,6 +157,12 @@ def test_resume_with_a_damaged_config_json_is_one_line(content, message, run, ca
     assert message in err and "--resume: " in err and "config.json" in err
 
 
+def test_a_deeply_nested_lock_is_an_unreadable_lock(tmp_path):
+    from npgan.train.lock import LOCK_NAME, RunLock
+    (tmp_path / LOCK_NAME).write_text(DEEP)
+    assert RunLock(tmp_path)._read() == (DEEP.encode(), None)
+
+
 def test_resume_with_a_damaged_frames_file_is_one_line(run, capsys):
     (run / "samples" / "frames.json").write_text(DEEP)
     capsys.readouterr()

@@ -138,7 +138,7 @@ class RunLock:
             return None, None
         try:
             holder = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply: an unreadable lock
             return raw, None
         return raw, holder if isinstance(holder, dict) else None
 

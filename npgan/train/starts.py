@@ -108,6 +108,7 @@ class Selection:
 
 
 _SELECTION_WHAT = "a choice among starts written by npgan"
+_START0_WHAT = "start 0's statistic written by npgan"
 _SELECTION = {"updates": INTEGER, "window": INTEGER, "chosen": INTEGER, "starts": LIST}
 _START = {"start": INTEGER, "seed": INTEGER, "seconds": NUMBER}
 
@@ -127,7 +128,8 @@ def choose(run: Path, seed: int, starts: Starts) -> Selection:
     before ``starts.updates`` diverged and is no candidate) and choose; written to
     ``RUN/starts/selection.json``."""
     run = Path(run)
-    first = json.loads((run / STARTS_DIR / _START0_NAME).read_text())
+    path = run / STARTS_DIR / _START0_NAME
+    first = check_fields(read_json(path, _START0_WHAT), {"value": NUMBER, "seconds": NUMBER}, path, _START0_WHAT)
     values, seconds = [float(first["value"])], [float(first["seconds"])]
     for k in range(1, starts.count):
         path = start_folder(run, k) / METRICS_NAME
