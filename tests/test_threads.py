@@ -3,6 +3,7 @@ kernel's result depends on the number of threads (bit for bit, down to a whole t
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -136,9 +137,12 @@ def _same_under_threads(fn):
 GEMMS = [(128, 6272, 64), (64, 25088 // 8, 16), (16, 64, 3136), (300, 77, 90), (128, 1024, 14)]
 
 
+@pytest.mark.parametrize("cap", [1, 2, 4])
 @pytest.mark.parametrize("m, k, n", GEMMS)
 @pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True)])
-def test_gemm_does_not_depend_on_threads(m, k, n, ta, tb):
+def test_gemm_does_not_depend_on_threads(m, k, n, ta, tb, cap, monkeypatch):
+    # every machine's cap (machine_pieces) is exercised here, whatever this machine's is
+    monkeypatch.setattr(gemm, "MAX_PIECES", cap)
     rng = np.random.default_rng(m + k + n)
     a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
@@ -149,6 +153,11 @@ def test_gemm_does_not_depend_on_threads(m, k, n, ta, tb):
     expect = acc0.copy()
     expect += matmul(a, b)                          # the product rounded first, then added
     np.testing.assert_array_equal(matmul_add(a, b, acc0.copy()), expect)
+
+
+def test_the_machine_sets_the_most_pieces_not_the_threads():
+    assert [gemm.machine_pieces(c) for c in (None, 1, 2, 3, 4, 6, 64)] == [1, 1, 2, 2, 4, 4, 4]
+    assert gemm.MAX_PIECES == gemm.machine_pieces(os.cpu_count())
 
 
 @pytest.mark.parametrize("m, k, n", GEMMS + [(1, 1, 1), (4096, 4096, 4096)])

@@ -11,9 +11,16 @@ one, in blocks of 12 output rows, and it computes the last 8 columns of a call w
 kernel that rounds differently), so splitting an output where the unsplit call did not changes the
 rounding of elements next to the cut. A split that followed the thread count would make the
 numbers follow it too.
+
+How many pieces at most: as many as the machine has CPUs (a power of two, at most 4), a property
+of the machine that no thread setting changes. Every piece past the threads that compute it costs
+BLAS another packing of the shared operand: on a 2-core machine 4 pieces made the update 2-5 %
+slower than 2 (docs/benchmarks.md), and more than 4 made it slower on any machine measured.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -23,9 +30,21 @@ from .threads import parallel, split
 #: A GEMM is cut into a piece per this many multiply-adds (a power of two of them, at most
 #: :data:`MAX_PIECES`): smaller pieces would cost more in BLAS's per-call packing than they gain.
 MIN_PIECE_MACS = 1 << 22
-#: Most pieces of one GEMM: a power of two, so they spread evenly over 1, 2 or 4 threads. More pieces
-#: made the 2-thread step slower (docs/benchmarks.md).
-MAX_PIECES = 4
+#: Most pieces of any GEMM, whatever the machine: a power of two, so they spread evenly over 1, 2 or
+#: 4 threads. More made the 2-thread step slower (docs/benchmarks.md).
+PIECES_CAP = 4
+
+
+def machine_pieces(cpus: int | None) -> int:
+    """Most pieces of one GEMM on a machine with ``cpus`` CPUs: the largest power of two <= ``cpus``,
+    at most :data:`PIECES_CAP` (1 when unknown). ``os.cpu_count()``, not the process's affinity or
+    quota: the machine's count, so every process on it (a sweep's workers included) cuts alike."""
+    cpus = max(1, min(int(cpus or 1), PIECES_CAP))
+    return 1 << (cpus.bit_length() - 1)
+
+
+#: Most pieces of one GEMM on this machine (:func:`machine_pieces`).
+MAX_PIECES = machine_pieces(os.cpu_count())
 #: Piece boundaries are multiples of this (a 64-byte line of float32).
 ALIGN = 16
 
