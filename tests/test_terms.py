@@ -37,7 +37,7 @@ def test_declares_the_interface(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_value_and_gradient_match_finite_differences_float64(name):
-    """``apply(ctx, w)`` leaves ``w`` times the gradient of its loss (the statistic, or minus it for
+    """``run(ctx, w)`` leaves ``w`` times the gradient of its loss (the statistic, or minus it for
     an objective) in exactly the networks it trains; checked against central differences of the
     statistic recomputed with the same random draws (the generator's state is replayed)."""
     cls, weight = TERMS[name], 0.7
@@ -55,7 +55,7 @@ def test_value_and_gradient_match_finite_differences_float64(name):
             ctx.q_real = nets.q_head(nets.trunk(x_real)).copy()
         else:
             ctx.q_real = fixed_q
-        stat = term.apply(ctx, w)
+        stat = term.run(ctx, w)
         if cls.rides_on_real:
             nets.trunk.backward(nets.q_head.backward(ctx.dq_real), need_dx=False)
         return stat
@@ -177,3 +177,47 @@ def test_a_resumed_run_is_in_the_phase_its_update_count_says(tmp_path):
     assert resumed.updates_done == straight.updates_done == 4
     for k, v in straight.nets.state_dict().items():
         np.testing.assert_array_equal(v, resumed.nets.state_dict()[k], err_msg=k)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_nan_policy_statistic_nan_zero_gradient_every_pass_finished(name):
+    """A term that meets values that are not finite reports NaN, hands on a zero gradient and
+    leaves no pass pending (the loop then stops cleanly on the NaN)."""
+    cls = TERMS[name]
+    nets = InfoGANNets(_config().model, np.random.default_rng(0))
+    nets.train()
+    rng, x_real = np.random.default_rng(1), _images(8, seed=3)
+    ctx = TermContext(nets, rng, Distortion(), 8, x_real=x_real if cls.step == "D" else None)
+    handed = []
+    for mod in (nets.q_head, nets.G):
+        original = mod.backward
+
+        def spy(dy, *a, _original=original, **k):
+            handed.append(np.array(dy))
+            return _original(dy, *a, **k)
+        mod.backward = spy
+    if cls.step == "D":
+        ctx.q_real = np.full((8, LATENT.q_output_dim), np.nan, dtype=np.float32)
+    else:  # G's images are not finite
+        nets.G.parameters()["10.bias"][...] = np.nan
+    stat = cls(Schedule(1.0)).run(ctx, 2.0)
+    assert np.isnan(stat)
+    handed += [ctx.dq_real] if cls.rides_on_real else []
+    assert handed and all(np.all(g == 0) for g in handed)
+    if cls.step == "D":   # the trunk and heads are fine: their gradients stay finite
+        assert all(np.all(np.isfinite(g)) for m in (nets.trunk, nets.q_head) for g in m.gradients().values())
+    pending = [f"{n}.{k}" for n, net in nets.modules().items() for k, m in net.named_modules()
+               if m.has_pending_forward]
+    assert not pending, f"{name} left a pass pending in {pending}"
+
+
+def test_a_gradient_that_is_not_finite_is_not_applied():
+    nets = InfoGANNets(_config().model, np.random.default_rng(0))
+    ctx = TermContext(nets, np.random.default_rng(1), Distortion(), 8, weight=3.0)
+    dq = np.ones((8, LATENT.q_output_dim), dtype=np.float32)
+    dq[2, 1] = np.inf
+    ctx.add_q_real_grad(dq.copy())
+    assert ctx.nonfinite and np.all(ctx.dq_real == 0)
+    ctx2 = TermContext(nets, np.random.default_rng(1), Distortion(), 8, weight=3.0)
+    ctx2.add_q_real_grad(np.ones((8, LATENT.q_output_dim), dtype=np.float32))
+    assert not ctx2.nonfinite and np.all(ctx2.dq_real == 3.0)   # the weight, applied once

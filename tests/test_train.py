@@ -94,9 +94,10 @@ def _g_objective(trainer, rng_state):
     h = nets.trunk(x_fake)
     logit = nets.d_head(h)
     g_loss, _ = losses.bce_with_logits(logit, np.ones_like(logit))
-    li_cat, li_cont, _ = trainer.info_terms(nets.q_head(h), cat, cont)
+    info = trainer.info_terms(nets.q_head(h), cat, cont)
     cfg = trainer.config
-    return g_loss - cfg.lambda_cat * li_cat - cfg.lambda_cont * li_cont
+    assert info.share == cfg.lambda_cat * info.li_cat + cfg.lambda_cont * info.li_cont
+    return g_loss - cfg.lambda_cat * info.li_cat - cfg.lambda_cont * info.li_cont
 
 
 def test_g_step_gradient_matches_finite_differences_float64(images):
@@ -115,7 +116,7 @@ def test_g_step_gradient_matches_finite_differences_float64(images):
     logit = nets.d_head(h)
     _, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
     dh = nets.d_head.backward(dlogit)
-    _, _, dq = trainer.info_terms(nets.q_head(h), cat, cont)  # already weighted by the lambdas
+    dq = trainer.info_terms(nets.q_head(h), cat, cont).dq  # already weighted by the lambdas
     dh += nets.q_head.backward(dq)
     nets.G.backward(nets.trunk.backward(dh))
     grads = nets.G.gradients()

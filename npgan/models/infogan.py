@@ -26,6 +26,7 @@ Choices, each documented because implementations differ:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -177,6 +178,19 @@ class InfoGANNets:
 
     def eval(self) -> "InfoGANNets":
         return self.train(False)
+
+    @contextmanager
+    def frozen_discriminator(self):
+        """The trunk and both heads with ``requires_grad`` off inside the block (restored on exit,
+        also on an error): a pass through them for G's gradient computes no parameter gradient."""
+        frozen = (self.trunk, self.d_head, self.q_head)
+        for mod in frozen:
+            mod.requires_grad_(False)
+        try:
+            yield self
+        finally:
+            for mod in frozen:
+                mod.requires_grad_(True)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         out = {}

@@ -17,8 +17,11 @@ Every layer keeps only the cache of its latest forward call, so each pass below 
 forward/backward pair that finishes before the next pass starts; a trunk with two heads runs the
 trunk once, both heads, then one trunk backward with the heads' gradients summed.
 
-npgan's extra terms (:mod:`npgan.train.terms`) join the steps at two marked places and are off in
-the paper's and the code's recipes and always in the GAN baseline. All losses come from logits
+npgan's extra terms (:mod:`npgan.train.terms`) join the steps at two named hooks (``terms.
+on_real_batch`` inside the real batch's pass, ``terms.own_passes`` after a step's main backward;
+:class:`~npgan.train.terms.StepTerms`) and add ``terms.loss_share()`` to the reported loss; a
+reader can skip every line that says ``terms`` and still have the paper's objective. They are off
+in the paper's and the code's recipes and always in the GAN baseline. All losses come from logits
 (``bce_with_logits``, log-softmax in the Q head): no ``log(p + eps)``.
 """
 
@@ -35,26 +38,29 @@ from npgan.distributions import categorical_log_q, gaussian_log_q
 from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANNets
 from npgan.nn import losses
-from npgan.train.terms import TERMS, Term, TermContext
+from npgan.train.terms import TERMS, StepTerms, Term, TermContext
 
 
 @dataclass
 class StepStats:
-    """What one update measured (L_I and D's outputs on the D step's batches, before the D update).
+    """What an update, or one of its two steps, measured (L_I and D's outputs on the D step's
+    batches, before the D update).
 
     ``li_cat`` is the categorical part of the lower bound L_I in nats (at most H(c_cat) = ln 10 for
     MNIST; Figure 1), ``li_cont`` the continuous part (a differential-entropy bound, may be < 0).
     ``d_real`` / ``d_fake`` are the mean of D(x) on the real and the fake batch. ``terms`` holds each
-    registered term's statistic (:attr:`npgan.train.terms.Term.logs`; 0 in an update it is off).
-    ``d_loss`` and ``g_loss`` include the weighted terms of their step.
+    term's statistic (:attr:`npgan.train.terms.Term.logs`; in an update's stats every registered
+    term has its column, 0 when it is off). ``d_loss`` and ``g_loss`` include lambda L_I and the
+    weighted terms of their step. A D step fills everything but ``g_loss``; a G step ``g_loss``
+    and its terms.
     """
 
-    d_loss: float
-    g_loss: float
-    li_cat: float
-    li_cont: float
-    d_real: float
-    d_fake: float
+    d_loss: float = 0.0
+    g_loss: float = 0.0
+    li_cat: float = 0.0
+    li_cont: float = 0.0
+    d_real: float = 0.0
+    d_fake: float = 0.0
     terms: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float]:
@@ -64,25 +70,29 @@ class StepStats:
     def finite(self) -> bool:
         return all(np.isfinite(v) for v in self.as_dict().values())
 
+    @classmethod
+    def of_update(cls, d: "StepStats", g: "StepStats") -> "StepStats":
+        """An update's stats from its D step's and its G step's, with a column for every term."""
+        terms = {name: 0.0 for name in TERMS}
+        terms.update({k: float(v) for k, v in {**d.terms, **g.terms}.items()})
+        return cls(d_loss=d.d_loss, g_loss=g.g_loss, li_cat=d.li_cat, li_cont=d.li_cont,
+                   d_real=d.d_real, d_fake=d.d_fake, terms=terms)
+
 
 @dataclass
-class DStepResult:
-    """What a D step measured: its loss, L_I's parts and D's mean outputs (StepStats), its terms."""
+class InfoEstimate:
+    """L_I on a batch (:meth:`InfoGANTrainer.info_terms`).
 
-    d_loss: float
+    ``li_cat``, ``li_cont``: its categorical and continuous parts in nats (NaN when Q's output is not
+    finite). ``share``: ``lambda_cat li_cat + lambda_cont li_cont``, what the step's loss subtracts
+    (0 in the GAN baseline, whose G and D do not see L_I). ``dq``: the gradient of ``-lambda L_I``
+    with respect to Q's output (of Q's own objective, lambda 1, in the baseline).
+    """
+
     li_cat: float
     li_cont: float
-    d_real: float
-    d_fake: float
-    terms: dict[str, float]
-
-
-@dataclass
-class GStepResult:
-    """What a G step measured: its loss and its terms' statistics."""
-
-    g_loss: float
-    terms: dict[str, float]
+    share: float
+    dq: np.ndarray
 
 
 def _sigmoid_mean(logits: np.ndarray) -> float:
@@ -115,6 +125,9 @@ class InfoGANTrainer:
         self.opt_g = optim.Adam([nets.G], lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         self.h_cat = cfg.latent.categorical_entropy()
         self.h_cont = cfg.latent.continuous_entropy()
+        #: the GAN baseline: Q is a probe, trained on L_I (lambda 1) on detached trunk features; neither
+        #: G nor the trunk sees L_I, and no extra term acts
+        self.q_is_probe = cfg.gan_baseline
         #: updates made so far; the terms' schedules follow it (the loop sets it on resume)
         self.updates_done = 0
 
@@ -125,28 +138,19 @@ class InfoGANTrainer:
         z, cat, cont = lat.sample(n, self.rng, dtype=self.nets.dtype)
         return self.nets.generate(lat.assemble(z, cat, cont, dtype=self.nets.dtype)), cat, cont
 
-    def info_terms(self, q_out: np.ndarray, cat: np.ndarray, cont: np.ndarray):
+    def info_terms(self, q_out: np.ndarray, cat: np.ndarray, cont: np.ndarray) -> InfoEstimate:
         """L_I on a batch and the gradient of ``-lambda L_I`` with respect to Q's output.
 
         ``log Q(c|x)`` and its gradient come from :mod:`npgan.distributions` (log-softmax for the
         categorical codes, a factored Gaussian for the continuous ones), the bound from
         :func:`npgan.info.mi_lower_bound`: ``L_I = mean(log Q(c|x)) + H(c)``.
-
-        Returns
-        -------
-        li_cat, li_cont : float
-            The categorical and continuous parts of L_I in nats (NaN if Q's output is not finite,
-            which the training loop turns into a clean abort).
-        dq : ndarray, shape like q_out
-            Gradient of ``-(lambda_cat li_cat + lambda_cont li_cont)`` (lambdas 1 in the GAN
-            baseline, where Q is a probe trained on its own objective).
         """
         cfg, lat = self.config, self.config.latent
-        lam_cat, lam_cont = (1.0, 1.0) if cfg.gan_baseline else (cfg.lambda_cat, cfg.lambda_cont)
+        lam_cat, lam_cont = (1.0, 1.0) if self.q_is_probe else (cfg.lambda_cat, cfg.lambda_cont)
         n = q_out.shape[0]
         dq = np.zeros_like(q_out)
         if not np.all(np.isfinite(q_out)):
-            return float("nan"), float("nan"), dq
+            return InfoEstimate(float("nan"), float("nan"), float("nan"), dq)
         scale = -1.0 / n  # d(-mean log Q)/d(log Q_i)
         logits, mean, log_std = lat.split_q(q_out)
         d_logits, d_mean, d_log_std = lat.split_q(dq)
@@ -155,7 +159,7 @@ class InfoGANTrainer:
             log_q, dlg = categorical_log_q(np.ascontiguousarray(lg), cat[:, j])
             log_q_cat += log_q
             d_lg[...] = (dlg * scale) * lam_cat
-        li_cat = mi_lower_bound(log_q_cat, self.h_cat) if lat.categorical else 0.0
+        li_cat = float(mi_lower_bound(log_q_cat, self.h_cat)) if lat.categorical else 0.0
         li_cont = 0.0
         if lat.continuous:
             learned = cfg.q_std == "learned"
@@ -164,112 +168,82 @@ class InfoGANTrainer:
             d_mean[...] = (dmean * scale) * lam_cont
             if learned:
                 d_log_std[...] = (dlog_std * scale) * lam_cont
-            li_cont = mi_lower_bound(log_q, self.h_cont)
-        return float(li_cat), float(li_cont), dq
+            li_cont = float(mi_lower_bound(log_q, self.h_cont))
+        share = 0.0 if self.q_is_probe else cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+        return InfoEstimate(li_cat, li_cont, share, dq)
 
-    def _active_terms(self, step: str) -> list[tuple[Term, float]]:
-        """The terms of ``step`` ("D" or "G") that act in the coming update, with their weights."""
-        if self.config.gan_baseline:
-            return []
+    def _terms(self, step: str, n: int, x_real: np.ndarray | None = None) -> StepTerms:
+        """The terms of ``step`` ("D" or "G") that act in the coming update, ready to run."""
         update = self.updates_done + 1
-        return [(t, w) for t in self.terms
-                if t.step == step and t.applies_to(self.config.latent) and (w := t.schedule.at(update)) > 0]
+        active = [] if self.q_is_probe else [
+            (t, w) for t in self.terms
+            if t.step == step and t.applies_to(self.config.latent) and (w := t.schedule.at(update)) > 0]
+        ctx = TermContext(self.nets, self.rng, self.distortion, n, x_real=x_real) if active else None
+        return StepTerms(active, ctx)
 
     # --------------------------------------------------------------- the two steps
-    def d_step(self, x_real: np.ndarray) -> DStepResult:
+    def d_step(self, x_real: np.ndarray) -> StepStats:
         """One update of D's trunk, D's head and Q's head on a real batch and a fresh fake one."""
-        nets, cfg = self.nets, self.config
+        nets = self.nets
         nets.train()
         self.opt_d.zero_grad()
         n = x_real.shape[0]
-        terms = self._active_terms("D")
-        stats: dict[str, float] = {}
+        terms = self._terms("D", n, x_real)
         # real batch: -log D(x)
         h = nets.trunk(x_real)
         logit = nets.d_head(h)
         loss_real, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
-        dh = nets.d_head.backward(dlogit)
-        ctx = None
-        if terms:  # [terms] Q's reading of the real batch, the target of the real-data terms
-            ctx = TermContext(nets, self.rng, self.distortion, n, x_real=x_real, q_real=nets.q_head(h).copy())
-            for term, w in terms:
-                if term.rides_on_real:
-                    stats[term.name] = term.apply(ctx, w)
-            if ctx.dq_real is not None:
-                dh += nets.q_head.backward(ctx.dq_real)
-        nets.trunk.backward(dh, need_dx=False)  # images are data: no dx
+        dh = terms.on_real_batch(h, nets.d_head.backward(dlogit))   # [terms] riding on Q's reading
+        nets.trunk.backward(dh, need_dx=False)                      # images are data: no dx
         d_real = _sigmoid_mean(logit)
-        for term, w in terms:  # [terms] with passes of their own over real images
-            if not term.rides_on_real:
-                stats[term.name] = term.apply(ctx, w)
+        terms.own_passes()                                          # [terms] passes over real images
         # fake batch: -log(1 - D(G(z, c))) - lambda L_I; G's output is a constant here
         x_fake, cat, cont = self.sample_fake(n)
         h = nets.trunk(x_fake)
-        logit = nets.d_head(h)
-        q_out = nets.q_head(h)
+        logit, q_out = nets.d_head(h), nets.q_head(h)
         loss_fake, dlogit = losses.bce_with_logits(logit, np.zeros_like(logit))
-        li_cat, li_cont, dq = self.info_terms(q_out, cat, cont)
+        info = self.info_terms(q_out, cat, cont)
         dh = nets.d_head.backward(dlogit)
-        dq_h = nets.q_head.backward(dq)
-        if not cfg.gan_baseline:  # the baseline's Q is a probe: its input gradient is dropped
+        dq_h = nets.q_head.backward(info.dq)
+        if not self.q_is_probe:                                     # a probe's input gradient is dropped
             dh += dq_h
         nets.trunk.backward(dh, need_dx=False)
-        d_fake = _sigmoid_mean(logit)
         self.opt_d.step()
-        d_loss = loss_real + loss_fake
-        if not cfg.gan_baseline:
-            d_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont + self._weighted(terms, stats, True)
-            d_loss += self._weighted(terms, stats, False)
-        return DStepResult(float(d_loss), li_cat, li_cont, d_real, d_fake, stats)
+        d_loss = loss_real + loss_fake - info.share + terms.loss_share()
+        return StepStats(d_loss=float(d_loss), li_cat=info.li_cat, li_cont=info.li_cont, d_real=d_real,
+                         d_fake=_sigmoid_mean(logit), terms=terms.stats)
 
-    def g_step(self, n: int) -> GStepResult:
+    def g_step(self, n: int) -> StepStats:
         """One update of G on a fresh latent sample of size ``n``."""
-        nets, cfg = self.nets, self.config
+        nets = self.nets
         nets.train()
         self.opt_g.zero_grad()
+        terms = self._terms("G", n)
         x_fake, cat, cont = self.sample_fake(n)
-        # D and Q are only passed through for G's input gradient: their parameter gradients would
-        # never be applied (opt_d.zero_grad() starts every D step), so they are not computed at all
-        frozen = (nets.trunk, nets.d_head, nets.q_head)
-        for mod in frozen:
-            mod.requires_grad_(False)
-        try:
+        # -log D(G(z, c)) - lambda L_I (non-saturating), through the trunk and both heads to G's images;
+        # their parameter gradients would never be applied (opt_d.zero_grad() starts every D step), so
+        # they are not computed at all
+        with nets.frozen_discriminator():
             h = nets.trunk(x_fake)
             logit = nets.d_head(h)
-            g_loss, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))  # non-saturating
+            g_loss, dlogit = losses.bce_with_logits(logit, np.ones_like(logit))
             dh = nets.d_head.backward(dlogit)
-            if not cfg.gan_baseline:
-                li_cat, li_cont, dq = self.info_terms(nets.q_head(h), cat, cont)
-                dh += nets.q_head.backward(dq)
-                g_loss -= cfg.lambda_cat * li_cat + cfg.lambda_cont * li_cont
+            if not self.q_is_probe:
+                info = self.info_terms(nets.q_head(h), cat, cont)
+                dh += nets.q_head.backward(info.dq)
+                g_loss -= info.share
             dx = nets.trunk.backward(dh)
-        finally:
-            for mod in frozen:
-                mod.requires_grad_(True)
         nets.G.backward(dx)
-        terms = self._active_terms("G")
-        stats = {}
-        if terms:  # [terms] with passes of their own through G
-            ctx = TermContext(nets, self.rng, self.distortion, n)
-            stats = {term.name: term.apply(ctx, w) for term, w in terms}
-            g_loss += self._weighted(terms, stats, False) - self._weighted(terms, stats, True)
+        terms.own_passes()                                          # [terms] passes of their own through G
         self.opt_g.step()
-        return GStepResult(float(g_loss), stats)
-
-    @staticmethod
-    def _weighted(terms, stats, maximise: bool) -> float:
-        """Sum of weight x statistic over the objectives (``maximise``) or the penalties among ``terms``."""
-        return sum(w * stats[t.name] for t, w in terms if t.maximise == maximise)
+        return StepStats(g_loss=float(g_loss + terms.loss_share()), terms=terms.stats)
 
     def update(self, x_real: np.ndarray) -> StepStats:
         """One D step then one G step (the original code's schedule)."""
         d = self.d_step(x_real)
         g = self.g_step(x_real.shape[0])
         self.updates_done += 1
-        terms = {name: 0.0 for name in TERMS}
-        terms.update({k: float(v) for k, v in {**d.terms, **g.terms}.items()})
-        return StepStats(d_loss=d.d_loss, g_loss=g.g_loss, li_cat=float(d.li_cat), li_cont=float(d.li_cont),
-                         d_real=d.d_real, d_fake=d.d_fake, terms=terms)
+        return StepStats.of_update(d, g)
 
     # --------------------------------------------------------------- state
     def state(self) -> dict:

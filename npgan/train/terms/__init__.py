@@ -16,7 +16,7 @@ term                   step  trains                          what it asks
 Adding a term is one new module with a :class:`Term` subclass and one line in :data:`TERMS`.
 """
 
-from npgan.train.terms.base import Schedule, Term, TermContext
+from npgan.train.terms.base import Schedule, StepTerms, Term, TermContext
 from npgan.train.terms.code_equivariance import CodeEquivariance
 from npgan.train.terms.code_prior import CodePrior
 from npgan.train.terms.consistency import Consistency
@@ -35,5 +35,5 @@ def build_terms(schedules) -> list[Term]:
     return [cls(schedules.get(name, Schedule())) for name, cls in TERMS.items()]
 
 
-__all__ = ["Schedule", "Term", "TermContext", "TERMS", "build_terms", "Consistency", "CodePrior",
+__all__ = ["Schedule", "StepTerms", "Term", "TermContext", "TERMS", "build_terms", "Consistency", "CodePrior",
            "CodeEquivariance", "OrthoJacobian"]

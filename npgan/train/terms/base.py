@@ -11,16 +11,23 @@ A term is a class with a few declarative attributes and one method::
         trains = "D trunk, Q head"
         logs = "what the logged number is, with its unit"
 
-        def apply(self, ctx, weight):
-            ...                  # forward, loss, backward of ``weight *`` its gradient
+        def apply(self, ctx):
+            ...                  # forward, loss, and its *unweighted* gradient handed to a ctx sink
             return statistic     # the unweighted value, logged as ``my_term``
 
-``apply`` runs its own forward/backward pairs through the networks (every layer keeps only its
-latest forward for backward, so a pass is always finished before the next one starts), or, for a
-D-step term with ``rides_on_real = True``, only hands a gradient on Q's reading of the real batch to
-the step (``ctx.add_q_real_grad``), which folds it into that batch's one trunk backward: no pass of
-its own. ``maximise`` says whether the statistic is an objective (subtracted from the step's loss
-when it is reported) or a penalty (added).
+A term owns its statistic and its unweighted gradient; the step owns the weight. ``apply`` hands
+its gradient to one of the context's sinks, which multiplies it by the weight, once:
+``ctx.backward_d_pass`` finishes a trunk/Q pass of the term's own on images, ``ctx.backward_g``
+a G pass of its own, and ``ctx.add_q_real_grad`` (a D-step term with ``rides_on_real = True``)
+hands a gradient on Q's reading of the real batch to the step, which folds it into that batch's
+one trunk backward: no pass of its own. Every layer keeps only its latest forward for backward, so
+a pass is always finished before the next one starts. ``maximise`` says whether the statistic is
+an objective (subtracted from the step's loss when it is reported) or a penalty (added).
+
+One NaN policy for every term: a term that meets values that are not finite (``ctx.finite``)
+still finishes every pass it started, with a zero gradient, and returns NaN; a sink that is handed
+a gradient that is not finite passes zeros on instead and the step reports the statistic as NaN
+(:meth:`Term.run`). The training loop then stops cleanly on the NaN in the step's statistics.
 
 The step calls a term only when its weight is positive, never in the GAN baseline, and only when
 the latent layout has what the term needs (:meth:`Term.applies_to`); a term that is off draws
@@ -99,6 +106,10 @@ class TermContext:
     x_real: np.ndarray | None = None
     q_real: np.ndarray | None = None
     dq_real: np.ndarray | None = field(default=None, repr=False)
+    #: the weight of the term being run (set by :meth:`Term.run`); the sinks apply it
+    weight: float = 1.0
+    #: whether the term being run handed a sink a gradient that was not finite
+    nonfinite: bool = field(default=False, repr=False)
 
     @property
     def latent(self) -> LatentSpec:
@@ -112,16 +123,35 @@ class TermContext:
         """A distorted copy of ``images`` in which each run of ``group_size`` images shares one distortion."""
         return self.distortion.grouped(images, group_size, self.rng)
 
+    @staticmethod
+    def finite(*arrays: np.ndarray) -> bool:
+        """Whether every value of ``arrays`` is finite (the term's guard before its loss)."""
+        return all(bool(np.all(np.isfinite(a))) for a in arrays)
+
+    def _weighted(self, grad: np.ndarray) -> np.ndarray:
+        """The term's gradient times its weight (in place), or zeros if it is not finite."""
+        if not self.finite(grad):
+            self.nonfinite = True
+            return np.zeros_like(grad)
+        grad *= self.weight
+        return grad
+
     def add_q_real_grad(self, dq: np.ndarray) -> None:
-        """Hand the step a gradient on ``q_real`` (already weighted) for the real batch's backward."""
+        """Hand the step an unweighted gradient on ``q_real`` for the real batch's backward."""
+        dq = self._weighted(dq)
         if self.dq_real is None:
             self.dq_real = dq
         else:
             self.dq_real += dq
 
     def backward_d_pass(self, dq: np.ndarray) -> None:
-        """Finish a term's own trunk/Q pass on images (data: no gradient for the input)."""
-        self.nets.trunk.backward(self.nets.q_head.backward(dq), need_dx=False)
+        """Finish a term's own trunk/Q pass on images with its unweighted gradient on Q's output
+        (images are data: no gradient for the input)."""
+        self.nets.trunk.backward(self.nets.q_head.backward(self._weighted(dq)), need_dx=False)
+
+    def backward_g(self, dx: np.ndarray) -> None:
+        """Finish a term's own G pass with its unweighted gradient on G's images."""
+        self.nets.G.backward(self._weighted(dx))
 
 
 class Term:
@@ -150,9 +180,61 @@ class Term:
         """Whether the latent layout has the codes this term works on."""
         return latent.n_categorical >= cls.needs_categorical and latent.continuous >= cls.needs_continuous
 
-    def apply(self, ctx: TermContext, weight: float) -> float:  # pragma: no cover - abstract
-        """Forward and backward ``weight`` times the term's gradient; return its unweighted statistic."""
+    def apply(self, ctx: TermContext) -> float:  # pragma: no cover - abstract
+        """Forward, and the term's unweighted gradient handed to a sink of ``ctx``; return its
+        unweighted statistic (NaN if it met values that are not finite)."""
         raise NotImplementedError
+
+    def run(self, ctx: TermContext, weight: float) -> float:
+        """The step's call: :meth:`apply` with ``weight`` on its gradient, and the NaN policy
+        (module docstring): NaN if a sink was handed a gradient that was not finite."""
+        ctx.weight, ctx.nonfinite = weight, False
+        statistic = float(self.apply(ctx))
+        return float("nan") if ctx.nonfinite else statistic
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.schedule})"
+
+
+class StepTerms:
+    """The terms acting in one step: the step's two hooks, and their share of its loss.
+
+    Parameters
+    ----------
+    active : list of (Term, float)
+        The step's terms that act in this update, with their weights, in registry order.
+    ctx : TermContext or None
+        What they get (None when ``active`` is empty).
+    """
+
+    def __init__(self, active: list, ctx: TermContext | None):
+        self.active = active
+        self.ctx = ctx
+        #: each term's unweighted statistic, as it ran
+        self.stats: dict[str, float] = {}
+
+    def on_real_batch(self, h: np.ndarray, dh: np.ndarray) -> np.ndarray:
+        """D-step hook inside the real batch's pass: Q reads the batch's trunk features ``h`` (the
+        target of the real-data terms), the terms that ride on that reading run, and their gradient
+        joins ``dh``, the gradient on ``h`` (returned), for the batch's one trunk backward."""
+        if not self.active:
+            return dh
+        nets = self.ctx.nets
+        self.ctx.q_real = nets.q_head(h).copy()
+        self._run(riding=True)
+        if self.ctx.dq_real is not None:
+            dh += nets.q_head.backward(self.ctx.dq_real)
+        return dh
+
+    def own_passes(self) -> None:
+        """Hook after a step's main backward: the terms with passes of their own run."""
+        self._run(riding=False)
+
+    def _run(self, riding: bool) -> None:
+        for term, weight in self.active:
+            if term.rides_on_real == riding:
+                self.stats[term.name] = term.run(self.ctx, weight)
+
+    def loss_share(self) -> float:
+        """The terms' share of the step's loss: + weight x statistic for a penalty, - for an objective."""
+        return sum((-w if t.maximise else w) * self.stats[t.name] for t, w in self.active)

@@ -76,17 +76,17 @@ class CodeEquivariance(Term):
     logs = "mean squared spread of the continuous readings' changes within a distortion group"
     needs_continuous = 1
 
-    def apply(self, ctx: TermContext, weight: float) -> float:
+    def apply(self, ctx: TermContext) -> float:
         nets, lat = ctx.nets, ctx.latent
         n = ctx.x_real.shape[0]
         group = max(g for g in range(1, min(GROUP_SIZE, n) + 1) if n % g == 0)
         q_aug = nets.q_head(nets.trunk(ctx.distort_grouped(ctx.x_real, group)))
         dq = np.zeros_like(q_aug)
-        if not (np.all(np.isfinite(ctx.q_real)) and np.all(np.isfinite(q_aug))):
-            return float("nan")  # the pass is left unfinished: training stops on the NaN
-        _, mean_aug, _ = lat.split_q(q_aug)
-        _, mean_real, _ = lat.split_q(ctx.q_real)
-        spread, ddelta = group_spread(np.ascontiguousarray(mean_aug - mean_real), group)
-        lat.split_q(dq)[1][...] = ddelta * weight
+        spread = float("nan")
+        if ctx.finite(ctx.q_real, q_aug):
+            _, mean_aug, _ = lat.split_q(q_aug)
+            _, mean_real, _ = lat.split_q(ctx.q_real)
+            spread, ddelta = group_spread(np.ascontiguousarray(mean_aug - mean_real), group)
+            lat.split_q(dq)[1][...] = ddelta
         ctx.backward_d_pass(dq)
         return spread

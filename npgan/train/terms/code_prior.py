@@ -169,13 +169,12 @@ class CodePrior(Term):
     rides_on_real = True
     needs_continuous = 1
 
-    def apply(self, ctx: TermContext, weight: float) -> float:
+    def apply(self, ctx: TermContext) -> float:
         _, mean, _ = ctx.latent.split_q(ctx.q_real)
         dq = np.zeros_like(ctx.q_real)
         w2 = float("nan")
-        if np.all(np.isfinite(ctx.q_real)):
+        if ctx.finite(ctx.q_real):
             w2, dmean = sliced_uniform_w2(np.ascontiguousarray(mean))
             ctx.latent.split_q(dq)[1][...] = dmean
-        dq *= weight
         ctx.add_q_real_grad(dq)
         return w2

@@ -82,12 +82,12 @@ class Consistency(Term):
     maximise = True
     needs_categorical = 1
 
-    def apply(self, ctx: TermContext, weight: float) -> float:
+    def apply(self, ctx: TermContext) -> float:
         nets, lat = ctx.nets, ctx.latent
         q_aug = nets.q_head(nets.trunk(ctx.distort(ctx.x_real)))
         dq = np.zeros_like(q_aug)
         total = float("nan")
-        if np.all(np.isfinite(ctx.q_real)) and np.all(np.isfinite(q_aug)):
+        if ctx.finite(ctx.q_real, q_aug):
             total = 0.0
             real_logits, _, _ = lat.split_q(ctx.q_real)
             dlogits_views, _, _ = lat.split_q(dq)
@@ -95,6 +95,5 @@ class Consistency(Term):
                 mi, dlogits = paired_assignment_mi(log_softmax(real.astype(np.float64), axis=1), aug)
                 total += mi
                 dview[...] = dlogits
-        dq *= weight
         ctx.backward_d_pass(dq)
         return total

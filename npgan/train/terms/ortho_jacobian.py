@@ -107,7 +107,7 @@ class OrthoJacobian(Term):
     logs = "mean cos^2 between G's image changes along the continuous codes and a noise direction"
     needs_continuous = 2
 
-    def apply(self, ctx: TermContext, weight: float) -> float:
+    def apply(self, ctx: TermContext) -> float:
         # base latents stacked with one copy per continuous code moved by EPS and one with the
         # noise moved by EPS along a random unit direction: one batch, so all see the same BN statistics
         nets, lat = ctx.nets, ctx.latent
@@ -124,9 +124,11 @@ class OrthoJacobian(Term):
             v /= np.linalg.norm(v, axis=1, keepdims=True)
             latents.append(((z + EPS * v).astype(z.dtype), cont))
         x = nets.generate(np.concatenate([lat.assemble(zz, cat, cc, dtype=nets.dtype) for zz, cc in latents]))
-        parts = [x[i * m: (i + 1) * m] for i in range(len(latents))]
-        penalty, d_base, d_shifted = orthogonality_penalty(parts[0], parts[1:], EPS)
-        dx = np.concatenate([d_base, *d_shifted])
-        dx *= weight
-        nets.G.backward(dx)
+        dx = np.zeros(x.shape, dtype=x.dtype)
+        penalty = float("nan")
+        if ctx.finite(x):
+            parts = [x[i * m: (i + 1) * m] for i in range(len(latents))]
+            penalty, d_base, d_shifted = orthogonality_penalty(parts[0], parts[1:], EPS)
+            dx = np.concatenate([d_base, *d_shifted])
+        ctx.backward_g(dx)
         return penalty
