@@ -1,5 +1,9 @@
 """Shared test configuration.
 
+Fixtures: ``tiny_nets`` (training builds the tiny networks of ``tiny_nets.TinyNets``) and
+``networks`` (a test runs with the tiny networks in the default suite and with the paper's in the
+slow one). The latents, configs and random images the training tests share are in tests/tiny_nets.py.
+
 Hypothesis profiles: ``deadline=None`` everywhere because the first call of
 a numba kernel compiles it. Runs are derandomised (seeded) so a failure is
 reproducible and never "fixed" by a rerun. ``ci`` draws fewer examples to
@@ -8,7 +12,11 @@ keep the default suite under 10 minutes on 2 cores.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from npgan.models import InfoGANNets
+from tiny_nets import TinyNets, use_tiny_nets
 
 settings.register_profile(
     "default", deadline=None, derandomize=True, max_examples=40,
@@ -23,3 +31,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
+
+
+@pytest.fixture
+def tiny_nets(monkeypatch):
+    """Training (``npgan train`` and ``npgan.train.train``) builds ``TinyNets`` during the test."""
+    use_tiny_nets(monkeypatch)
+
+
+@pytest.fixture(params=["tiny", pytest.param("paper", marks=pytest.mark.slow)])
+def networks(request, monkeypatch):
+    """The networks class training builds, once each: ``TinyNets`` (default suite) and the paper's
+    ``InfoGANNets`` (marked slow). Training (``train``, ``build_trainer``) builds the returned class."""
+    if request.param == "tiny":
+        use_tiny_nets(monkeypatch)
+        return TinyNets
+    return InfoGANNets

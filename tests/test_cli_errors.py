@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 import npgan.cli._common as cli_common
-import npgan.train.loop as loop
 from npgan.cli import main
-from tiny_nets import TinyNets
 
 TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
         "--set", "latent.noise_dim=6"]
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+def run(tmp_path, tiny_nets):
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), *TINY]) == 0
     return out

@@ -23,9 +23,8 @@ import numpy as np
 import pytest
 
 import npgan.train.loop as loop
-from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import TrainOptions, load_checkpoint, train
-from tiny_nets import TinyNets
+from tiny_nets import random_images, tiny_config
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -33,13 +32,9 @@ UPDATES, EVERY, KILLS = 40, 3, 24
 MODES = ("random", "lock", "config", "metrics", "checkpoint", "rename", "truncate")
 
 
-def small_config():
-    return InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8)
-
-
 @pytest.fixture(scope="module")
 def images():
-    return np.random.default_rng(5).uniform(0, 1, size=(40, 1, 28, 28)).astype(np.float32)
+    return random_images(40, seed=5)
 
 
 def _die():
@@ -100,7 +95,7 @@ def _child(out, images, mode: str, nth: int) -> None:
     _arm(mode, nth)
     options = TrainOptions(updates=UPDATES, seed=4, out_dir=out, checkpoint_every=EVERY, progress=False,
                            overwrite=not resume, check_every=1)
-    train(small_config(), images, options, resume=resume)
+    train(tiny_config(), images, options, resume=resume)
 
 
 def _strip(path):
@@ -113,12 +108,11 @@ def _plan(rng) -> list[str]:
     return [str(m) for _ in range(rounds) for m in rng.permutation(MODES)][:KILLS]
 
 
-def test_twenty_random_kills_each_resumed_end_identical_to_an_uninterrupted_run(images, tmp_path, monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+def test_twenty_random_kills_each_resumed_end_identical_to_an_uninterrupted_run(images, tmp_path, tiny_nets):
     straight = tmp_path / "straight"
     t0 = time.perf_counter()
-    train(small_config(), images, TrainOptions(updates=UPDATES, seed=4, out_dir=straight, checkpoint_every=EVERY,
-                                               progress=False))
+    train(tiny_config(), images, TrainOptions(updates=UPDATES, seed=4, out_dir=straight, checkpoint_every=EVERY,
+                                              progress=False))
     whole = time.perf_counter() - t0  # random kills come within a tenth of this: the run cannot finish early
     out = tmp_path / "killed"
     rng = np.random.default_rng(22)

@@ -6,19 +6,13 @@ import json
 
 import pytest
 
-import npgan.train.loop as loop
 from npgan.cli import main
 from npgan.train import MetricsError, load_checkpoint, read_metrics
 from npgan.train.metrics import truncate_metrics
-from tiny_nets import TinyNets
+from tiny_nets import SMALL_LATENT, error_line, random_images, tiny_config
+from tiny_nets import TINY_TRAIN_ARGS as TINY
 
-TINY = ["--updates", "4", "--checkpoint-every", "2", "--batch-size", "8", "--subset", "64", "--no-progress",
-        "--no-figures", "--set", "latent.noise_dim=6"]
-
-
-@pytest.fixture(autouse=True)
-def tiny(monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+pytestmark = pytest.mark.usefixtures("tiny_nets")
 
 
 @pytest.fixture
@@ -28,23 +22,14 @@ def run(tmp_path):
     return out
 
 
-def _error(capsys, command) -> str:
-    err = capsys.readouterr().err
-    lines = [x for x in err.splitlines() if x.startswith(f"npgan {command}: error: ")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
-
 def test_every_update_is_on_disk_before_the_next_begins(tmp_path):
-    import numpy as np
-    from npgan.models import InfoGANConfig, LatentSpec
     from npgan.train import TrainOptions, train
     seen = []
 
     def callback(update, stats, trainer):
         seen.append(len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()))
-    images = np.random.default_rng(0).uniform(0, 1, (16, 1, 28, 28)).astype(np.float32)
-    config = InfoGANConfig(latent=LatentSpec(noise_dim=4, categorical=(3,), continuous=1), batch_size=8)
+    images = random_images(16, seed=0)
+    config = tiny_config(SMALL_LATENT)
     train(config, images, TrainOptions(updates=5, out_dir=tmp_path / "r", checkpoint_every=100, progress=False),
           callback=callback)
     assert seen == [1, 2, 3, 4, 5]
@@ -82,9 +67,9 @@ def test_a_damaged_log_is_one_line_for_curves_and_resume(content, message, run, 
     (run / "metrics.jsonl").write_text(content)
     capsys.readouterr()
     assert main(["curves", str(run), "--out", str(tmp_path / "c.png")]) == 2
-    assert message in _error(capsys, "curves")
+    assert message in error_line(capsys, "curves")
     assert main(["train", "--out", str(run), "--resume", "--updates", "6", *TINY[2:]]) == 2
-    assert message in _error(capsys, "train")
+    assert message in error_line(capsys, "train")
     with pytest.raises(MetricsError, match="metrics.jsonl"):
         read_metrics(run / "metrics.jsonl")
 
@@ -92,7 +77,7 @@ def test_a_damaged_log_is_one_line_for_curves_and_resume(content, message, run, 
 def test_a_log_that_lost_lines_is_refused_and_a_missing_log_restarts(run, capsys):
     (run / "metrics.jsonl").write_text('{"update": 1}\n{"update": 2}\n')
     assert main(["train", "--out", str(run), "--resume", "--updates", "6", *TINY[2:]]) == 2
-    assert "holds 2 updates but the checkpoint is of update 4: the log has lost lines" in _error(capsys, "train")
+    assert "holds 2 updates but the checkpoint is of update 4: the log has lost lines" in error_line(capsys, "train")
     (run / "metrics.jsonl").unlink()
     assert main(["train", "--out", str(run), "--resume", "--updates", "6", *TINY[2:]]) == 0
     assert "metrics.jsonl is missing; the log goes on from update 5" in capsys.readouterr().err
@@ -108,4 +93,4 @@ def test_a_log_that_lost_lines_is_refused_and_a_missing_log_restarts(run, capsys
 def test_curves_with_a_bad_config_json_is_one_line(content, message, run, tmp_path, capsys):
     (run / "config.json").write_text(content)
     assert main(["curves", str(run), "--out", str(tmp_path / "c.png")]) == 2
-    assert message in _error(capsys, "curves")
+    assert message in error_line(capsys, "curves")

@@ -6,8 +6,8 @@ import pytest
 from npgan import nn
 from npgan.kernels import conv as kconv
 from npgan.kernels.layout import as_batch_inner
-from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import build_trainer
+from tiny_nets import random_images, tiny_config
 
 SENTINEL = 0.25   # grads are pre-filled with this: "left as they are" means still exactly this
 
@@ -125,9 +125,7 @@ def test_requires_grad_flag_defaults_and_validation():
 # ------------------------------------------------------------------ the G step
 
 def _trainer(seed=0, **kw):
-    cfg = InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8, **kw)
-    images = np.random.default_rng(123).uniform(0, 1, size=(24, 1, 28, 28)).astype(np.float32)
-    return build_trainer(cfg, seed, images)
+    return build_trainer(tiny_config(**kw), seed, random_images(24, seed=123))
 
 
 def _d_modules(nets):

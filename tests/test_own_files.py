@@ -13,28 +13,22 @@ import numpy as np
 import pytest
 
 import npgan.figures as figures
-import npgan.train.loop as loop
 from npgan.cli import main
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.record import save_record
-from tiny_nets import TinyNets
+from tiny_nets import tiny_nets_patched
 
 TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--set", "latent.noise_dim=6"]
 EVAL = ["--limit", "50", "--samples", "50", "--bases", "2"]
 DEEP = "[" * 100_000 + "]" * 100_000
-
-
-@pytest.fixture(autouse=True)
-def tiny_nets(monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+pytestmark = pytest.mark.usefixtures("tiny_nets")
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One tiny run with its evaluation, figures and report (as npgan train leaves it)."""
     out = tmp_path_factory.mktemp("trained") / "run"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loop, "InfoGANNets", TinyNets)
+    with tiny_nets_patched():
         assert main(["train", "--out", str(out), *TINY]) == 0
     return out
 

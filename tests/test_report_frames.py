@@ -8,23 +8,24 @@ from PIL import Image
 
 from npgan.cli import main
 from npgan.evaluation.probes import generate
-from npgan.models import InfoGANConfig, LatentSpec
+from npgan.models import LatentSpec
 from npgan.report.frames import SampleFrames, frame_latent, list_frames, write_progress_gif
 from npgan.report.images import read_grey, to_grey
 from npgan.train import TrainOptions, load_trained, train
 from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
+from tiny_nets import TINY_LATENT as LATENT
+from tiny_nets import random_images, tiny_config
 
-LATENT = LatentSpec(noise_dim=6, categorical=(3,), continuous=2)
 TINY = ["--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures", "--set", "latent.noise_dim=8"]
 
 
 @pytest.fixture(scope="module")
 def images():
-    return np.random.default_rng(7).uniform(0, 1, size=(40, 1, 28, 28)).astype(np.float32)
+    return random_images(40, seed=7)
 
 
 def _train(out, images, updates, callback=None, resume=False):
-    config = InfoGANConfig(latent=LATENT, batch_size=8)
+    config = tiny_config()
     options = TrainOptions(updates=updates, seed=5, out_dir=out, checkpoint_every=100, progress=False)
     return train(config, images, options, resume=resume, callback=callback)
 
@@ -141,7 +142,7 @@ def test_the_status_line_names_the_latest_frame(tmp_path, capsys):
     from types import SimpleNamespace
 
     from npgan.models import InfoGANNets
-    trainer = SimpleNamespace(nets=InfoGANNets(InfoGANConfig(latent=LATENT, batch_size=8), np.random.default_rng(0)))
+    trainer = SimpleNamespace(nets=InfoGANNets(tiny_config(), np.random.default_rng(0)))
     frames = SampleFrames(tmp_path, seed=1, every=3, progress=True)
     for update in (1, 2, 3):
         frames(update, None, trainer)

@@ -8,33 +8,28 @@ import json
 import numpy as np
 import pytest
 
-import npgan.train.loop as loop
 import npgan.train.starts as starts_mod
 from npgan.cli import main
-from npgan.models import InfoGANConfig, LatentSpec
 from npgan.report.frames import adopt_start_frames, frame_path, list_frames
 from npgan.train import Schedule, TrainingConfig, TrainingDiverged, TrainingInterrupted, TrainOptions, train
 from npgan.train.config import Starts
 from npgan.train.starts import other_starts_seconds, read_selection, start_folder, start_seed
-from tiny_nets import TinyNets
+from tiny_nets import random_images, tiny_config
 
 SEED, UPDATES, AT, WINDOW = 3, 9, 5, 3
 
 
 def config(count=3, **kw) -> TrainingConfig:
-    model = InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8)
-    return TrainingConfig(model=model, terms={"consistency": Schedule(1.0)},
+    return TrainingConfig(model=tiny_config(), terms={"consistency": Schedule(1.0)},
                           starts=Starts(count, kw.pop("at", AT), WINDOW), **kw)
 
 
 @pytest.fixture(scope="module")
 def images():
-    return np.random.default_rng(5).uniform(0, 1, size=(48, 1, 28, 28)).astype(np.float32)
+    return random_images(48, seed=5)
 
 
-@pytest.fixture(autouse=True)
-def tiny(monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+pytestmark = pytest.mark.usefixtures("tiny_nets")
 
 
 def options(out, updates=UPDATES, seed=SEED, **kw):

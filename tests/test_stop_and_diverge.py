@@ -12,27 +12,21 @@ import pytest
 import npgan.train.checkpoint as ckpt
 import npgan.train.loop as loop
 from npgan.cli import main
-from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import (InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions, load_checkpoint,
                          train)
-from tiny_nets import TinyNets
+from tiny_nets import SMALL_LATENT, random_images, tiny_config
+from tiny_nets import TINY_TRAIN_ARGS as TINY
 
-TINY = ["--updates", "4", "--checkpoint-every", "2", "--batch-size", "8", "--subset", "64", "--no-progress",
-        "--no-figures", "--set", "latent.noise_dim=6"]
-
-
-@pytest.fixture(autouse=True)
-def tiny(monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+pytestmark = pytest.mark.usefixtures("tiny_nets")
 
 
 @pytest.fixture(scope="module")
 def images():
-    return np.random.default_rng(3).uniform(0, 1, (32, 1, 28, 28)).astype(np.float32)
+    return random_images(32, seed=3)
 
 
 def config():
-    return InfoGANConfig(latent=LatentSpec(noise_dim=4, categorical=(3,), continuous=1), batch_size=8)
+    return tiny_config(SMALL_LATENT)
 
 
 def options(tmp_path, **kw):
