@@ -5,7 +5,7 @@ arrays, the metadata and config, the optimiser state, the random generators and 
 a checkpoint of another run). Each case is resumed with ``npgan train --resume`` and, unless it
 only matters to a resume, sampled and evaluated, in-process (the networks are tiny, so the whole
 table runs in seconds). ``SUBPROCESS_CASES`` runs one case of each kind through ``python -m npgan``
-on the paper's networks.
+on the paper's networks (marked slow: a process each, 2-9 s apiece on 2 cores).
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import npgan.train.loop as loop
 from npgan.cli import main
 from npgan.data import load_dataset
-from npgan.models import InfoGANConfig, LatentSpec
 from npgan.train import CheckpointError, TrainOptions, load_checkpoint, load_trained, save_checkpoint, train
-from tiny_nets import TinyNets
+from tiny_nets import tiny_config, tiny_nets_patched
 
 CKPT = "checkpoint.npz"
 
@@ -228,10 +226,6 @@ def _legacy_config_json(folder: Path):
 
 
 # ------------------------------------------------------------------ fixtures
-def tiny_config():
-    return InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), batch_size=8)
-
-
 @pytest.fixture(scope="module")
 def images():
     return load_dataset("synthetic", split="train", n=64)[0]
@@ -240,8 +234,7 @@ def images():
 @pytest.fixture(scope="module")
 def good_run(tmp_path_factory, images):
     out = tmp_path_factory.mktemp("good") / "run"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loop, "InfoGANNets", TinyNets)
+    with tiny_nets_patched():
         train(tiny_config(), images, TrainOptions(updates=4, seed=1, out_dir=out, checkpoint_every=2, progress=False),
               dataset="synthetic")
     return out
@@ -257,8 +250,7 @@ def _one_error_line(err: str, command: str) -> str:
 
 @pytest.mark.parametrize("name, damage, message, resume_only", CASES, ids=[c[0] for c in CASES])
 def test_bad_checkpoint_is_one_clear_line_with_exit_2(name, damage, message, resume_only, good_run, tmp_path,
-                                                      monkeypatch, capsys):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+                                                      tiny_nets, capsys):
     run = tmp_path / "run"
     shutil.copytree(good_run, run)
     if name == "foreign-legacy":
@@ -277,9 +269,8 @@ def test_bad_checkpoint_is_one_clear_line_with_exit_2(name, damage, message, res
     assert not (tmp_path / "s.png").exists()
 
 
-def test_the_good_checkpoint_loads_and_resumes(good_run, tmp_path, monkeypatch, capsys):
+def test_the_good_checkpoint_loads_and_resumes(good_run, tmp_path, tiny_nets, capsys):
     """The cases above damage a checkpoint that is fine as it is."""
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
     run = tmp_path / "run"
     shutil.copytree(good_run, run)
     nets, meta = load_trained(run)
@@ -312,6 +303,7 @@ def real_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SUBPROCESS_CASES)
 def test_bad_checkpoint_through_the_command_line(name, real_run, tmp_path):
     damage, message, resume_only = next((d, m, r) for n, d, m, r in CASES if n == name)
@@ -328,10 +320,9 @@ def test_bad_checkpoint_through_the_command_line(name, real_run, tmp_path):
 
 
 def test_a_run_of_an_npgan_without_run_ids_resumes_and_survives_a_kill_after_the_resume(good_run, tmp_path,
-                                                                                       monkeypatch):
+                                                                                       tiny_nets):
     """Neither side has an id: the settings agree, so it resumes; config.json then has an id and the
     checkpoint not yet (a kill before the next checkpoint), which must resume too."""
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
     run = tmp_path / "run"
     shutil.copytree(good_run, run)
     _legacy_config_json(run)

@@ -8,14 +8,17 @@ import pytest
 
 from npgan.cli import main
 from npgan.train import TrainingConfig
+from tiny_nets import tiny_nets_patched
 
 TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--set", "latent.noise_dim=8"]
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
+    """A run of every command's inputs, on the tiny networks (the tests that use it ask for them too)."""
     out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--out", str(out), *TINY]) == 0
+    with tiny_nets_patched():
+        assert main(["train", "--out", str(out), *TINY]) == 0
     return out
 
 
@@ -28,7 +31,7 @@ def test_train_writes_checkpoint_metrics_and_figures(run_dir):
         assert (run_dir / name).stat().st_size > 1000, name
 
 
-def test_resume_continues_and_refuses_to_clobber(run_dir, capsys):
+def test_resume_continues_and_refuses_to_clobber(run_dir, tiny_nets, capsys):
     assert main(["train", "--out", str(run_dir), *TINY]) == 2
     assert "already holds a run" in capsys.readouterr().err
     args = [a if a != "2" else "3" for a in TINY]
@@ -46,7 +49,7 @@ def test_resume_continues_and_refuses_to_clobber(run_dir, capsys):
     assert [json.loads(x)["update"] for x in lines] == [1, 2, 3]
 
 
-def test_traverse_sample_eval_curves(run_dir, tmp_path, capsys):
+def test_traverse_sample_eval_curves(run_dir, tiny_nets, tmp_path, capsys):
     assert main(["traverse", str(run_dir / "checkpoint.npz"), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "traverse_cat0.png").exists()
     assert main(["sample", str(run_dir), "--out", str(tmp_path / "s.png"), "--n", "16"]) == 0
@@ -195,7 +198,7 @@ def _legacy(config: TrainingConfig) -> dict:
     return d
 
 
-def test_a_run_folder_written_before_the_redesign_still_works(run_dir, tmp_path, capsys):
+def test_a_run_folder_written_before_the_redesign_still_works(run_dir, tiny_nets, tmp_path, capsys):
     import shutil
     from npgan.train import load_checkpoint, save_checkpoint
     old = tmp_path / "old"

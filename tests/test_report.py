@@ -10,6 +10,7 @@ from npgan.cli import main
 from npgan.evaluation.probes import generate
 from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
 from npgan.report.explorer import plan_explorer, render_explorer
+from tiny_nets import tiny_nets_patched
 
 TINY = ["--updates", "2", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
         "--samples-every", "1", "--set", "latent.noise_dim=8"]
@@ -84,13 +85,15 @@ class _Refs(HTMLParser):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
+    """A run on the tiny networks, evaluated (the tests that use it ask for them too)."""
     out = tmp_path_factory.mktemp("report") / "run"
-    assert main(["train", "--out", str(out), *TINY]) == 0
-    assert main(["eval", str(out), "--limit", "100", "--samples", "100", "--bases", "4"]) == 0
+    with tiny_nets_patched():
+        assert main(["train", "--out", str(out), *TINY]) == 0
+        assert main(["eval", str(out), "--limit", "100", "--samples", "100", "--bases", "4"]) == 0
     return out
 
 
-def test_the_page_is_one_file_with_the_runs_numbers(tiny_run, capsys):
+def test_the_page_is_one_file_with_the_runs_numbers(tiny_run, tiny_nets, capsys):
     assert main(["report", str(tiny_run), "--noise", "2"]) == 0
     assert "report.html" in capsys.readouterr().out
     page = (tiny_run / "report.html").read_text()
@@ -104,7 +107,7 @@ def test_the_page_is_one_file_with_the_runs_numbers(tiny_run, capsys):
     assert page.count('class="explorer-sheet"') == 2 and "progress" in page and "image/gif" in page
 
 
-def test_a_stale_evaluation_is_done_again(tiny_run, capsys, monkeypatch):
+def test_a_stale_evaluation_is_done_again(tiny_run, tiny_nets, capsys, monkeypatch):
     import npgan.report.build as build
     ev_path = tiny_run / "eval.json"
     ev = json.loads(ev_path.read_text())
@@ -127,7 +130,7 @@ def test_a_stale_evaluation_is_done_again(tiny_run, capsys, monkeypatch):
     (["report", "{run}", "--steps", "4"], "`steps` must be odd"),
     (["report", "{run}", "--noise", "0"], "expected a positive integer"),
     (["report", "{run}", "--data-dir", "{missing}"], "--data-dir: no such folder")])
-def test_report_errors_are_one_line(argv, message, tiny_run, tmp_path, capsys):
+def test_report_errors_are_one_line(argv, message, tiny_run, tiny_nets, tmp_path, capsys):
     argv = [a.format(run=tiny_run, missing=tmp_path / "nothing") for a in argv]
     try:
         code = main(argv)

@@ -1,7 +1,8 @@
 """One run per folder: the lock, the folder guards, leftovers of kills, full disks and unwritable folders.
 
 Most cases run ``npgan train`` in-process on tiny networks; the ones about processes (a second
-``npgan train`` while one runs, two started together) run real ``python -m npgan`` processes.
+``npgan train`` while one runs, two started together) run real ``python -m npgan`` processes on the
+paper's networks and are marked slow (10-15 s each on 2 cores).
 """
 
 from __future__ import annotations
@@ -14,29 +15,15 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
-import npgan.train.loop as loop
 from npgan.cli import main
 from npgan.train import RunLocked, TrainOptions, load_checkpoint, train
 from npgan.train.lock import LOCK_NAME, STALE_SECONDS, RunLock
-from tiny_nets import TinyNets
+from tiny_nets import SMALL_LATENT, error_line, random_images, tiny_config, use_tiny_nets
+from tiny_nets import TINY_TRAIN_ARGS as TINY
 
-TINY = ["--updates", "4", "--checkpoint-every", "2", "--batch-size", "8", "--subset", "64", "--no-progress",
-        "--no-figures", "--set", "latent.noise_dim=6"]
-
-
-@pytest.fixture(autouse=True)
-def tiny(monkeypatch):
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
-
-
-def _error(capsys, command="train") -> str:
-    err = capsys.readouterr().err
-    lines = [x for x in err.splitlines() if x.startswith(f"npgan {command}: error: ")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
+pytestmark = pytest.mark.usefixtures("tiny_nets")
 
 
 def _run(out, *extra):
@@ -57,7 +44,7 @@ def test_a_live_owner_keeps_the_folder(tmp_path, capsys):
     out.mkdir()
     with RunLock(out):
         assert _run(out) == 2
-        assert f"{out} is in use by npgan train pid {os.getpid()} on this host" in _error(capsys)
+        assert f"{out} is in use by npgan train pid {os.getpid()} on this host" in error_line(capsys)
         with pytest.raises(RunLocked, match="in use"):
             RunLock(out).acquire()
     assert not (out / LOCK_NAME).exists()
@@ -89,7 +76,7 @@ def test_a_lock_of_another_host_is_kept_until_its_heartbeat_is_old(tmp_path, cap
     out = tmp_path / "run"
     lock = _lock_file(out, host="elsewhere", pid=123)
     assert _run(out) == 2
-    line = _error(capsys)
+    line = error_line(capsys)
     assert "pid 123 on host elsewhere" in line and f"after {STALE_SECONDS:.0f} s without a heartbeat" in line
     old = time.time() - STALE_SECONDS - 60
     os.utime(lock, (old, old))
@@ -102,7 +89,7 @@ def test_an_unreadable_lock_is_kept_while_fresh(tmp_path, capsys):
     out.mkdir()
     (out / LOCK_NAME).write_bytes(b"\x00garbage")
     assert _run(out) == 2
-    assert "unreadable train.lock" in _error(capsys)
+    assert "unreadable train.lock" in error_line(capsys)
     old = time.time() - STALE_SECONDS - 60
     os.utime(out / LOCK_NAME, (old, old))
     assert _run(out) == 0
@@ -118,9 +105,7 @@ def test_the_lock_is_released_when_training_fails(tmp_path, capsys):
 
 def test_training_in_a_worker_thread_needs_no_signal_handlers(tmp_path):
     import threading
-    images = np.random.default_rng(0).uniform(0, 1, (16, 1, 28, 28)).astype(np.float32)
-    from npgan.models import InfoGANConfig, LatentSpec
-    config = InfoGANConfig(latent=LatentSpec(noise_dim=4, categorical=(3,), continuous=1), batch_size=8)
+    images, config = random_images(16, seed=0), tiny_config(SMALL_LATENT)
     errors = []
 
     def work(i):
@@ -142,9 +127,9 @@ def test_a_folder_with_any_run_file_is_refused_without_resume_or_overwrite(tmp_p
     out.mkdir()
     (out / "metrics.jsonl").write_text('{"update": 1}\n')
     assert _run(out) == 2
-    assert "already holds a run (metrics.jsonl); use --resume to continue it, --overwrite" in _error(capsys)
+    assert "already holds a run (metrics.jsonl); use --resume to continue it, --overwrite" in error_line(capsys)
     assert _run(out, "--resume") == 2
-    assert "stopped before its first checkpoint" in _error(capsys) and (out / "metrics.jsonl").exists()
+    assert "stopped before its first checkpoint" in error_line(capsys) and (out / "metrics.jsonl").exists()
     assert _run(out, "--overwrite") == 0
     assert "--overwrite removed the previous run's metrics.jsonl" in capsys.readouterr().err
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 4
@@ -152,16 +137,16 @@ def test_a_folder_with_any_run_file_is_refused_without_resume_or_overwrite(tmp_p
 
 def test_resume_with_overwrite_and_out_that_is_a_file_are_refused(tmp_path, capsys):
     assert _run(tmp_path / "r", "--resume", "--overwrite") == 2
-    assert "give one of them" in _error(capsys)
+    assert "give one of them" in error_line(capsys)
     (tmp_path / "file").write_text("x")
     assert _run(tmp_path / "file") == 2
-    assert "is a file, not a folder" in _error(capsys)
+    assert "is a file, not a folder" in error_line(capsys)
 
 
 @pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs a read-only /sys")
 def test_a_folder_that_cannot_be_created_is_one_line(capsys):
     assert _run("/sys/kernel/npgan-run") == 2
-    line = _error(capsys)
+    line = error_line(capsys)
     assert "/sys/kernel/npgan-run" in line and "Operation not permitted" in line, line
 
 
@@ -172,7 +157,7 @@ def test_a_read_only_folder_is_one_line(tmp_path, capsys):
     out.chmod(0o555)
     try:
         assert _run(out) == 2
-        assert "cannot write in" in _error(capsys)
+        assert "cannot write in" in error_line(capsys)
     finally:
         out.chmod(0o755)
 
@@ -208,11 +193,11 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(where, tmp_path, monk
         monkeypatch.setattr(metrics.MetricsLog, "append",
                             lambda self, r: (_ for _ in ()).throw(full) if r["update"] == 3 else real(self, r))
     assert _run(out) == 2
-    line = _error(capsys)
+    line = error_line(capsys)
     assert "No space left on device" in line and f"the last good checkpoint, {out / 'checkpoint.npz'}, holds update 2" in line
     assert load_checkpoint(out / "checkpoint.npz")["update"] == 2 and not list(out.glob("*.tmp"))
     monkeypatch.undo()
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+    use_tiny_nets(monkeypatch)
     assert _run(out, "--resume") == 0 and load_checkpoint(out / "checkpoint.npz")["update"] == 4
 
 
@@ -230,6 +215,7 @@ def _wait_for(pred, timeout=120.0):
     return False
 
 
+@pytest.mark.slow
 def test_a_second_npgan_train_is_refused_and_sigterm_saves_a_checkpoint(tmp_path):
     import signal
     out = tmp_path / "run"
@@ -252,6 +238,7 @@ def test_a_second_npgan_train_is_refused_and_sigterm_saves_a_checkpoint(tmp_path
     assert not (out / LOCK_NAME).exists()
 
 
+@pytest.mark.slow
 def test_two_runs_started_into_one_folder_half_a_second_apart(tmp_path):
     out = tmp_path / "run"
     cmd = [*SLOW_RUN[:5], "6", *SLOW_RUN[6:], "--out", str(out)]

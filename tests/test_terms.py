@@ -7,21 +7,22 @@ import numpy as np
 import pytest
 
 from npgan.data.augment import Distortion
-from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.models import InfoGANNets, LatentSpec
 from npgan.testing import numerical_partial
 from npgan.train import TERMS, Schedule, TrainingConfig, build_trainer
 from npgan.train.terms import TermContext, build_terms
+from tiny_nets import TINY_LATENT as LATENT
+from tiny_nets import random_images, tiny_config
 
 NAMES = list(TERMS)
-LATENT = LatentSpec(noise_dim=6, categorical=(3,), continuous=2)
 
 
 def _config(terms=None, latent=LATENT, batch=8, **model):
-    return TrainingConfig(model=InfoGANConfig(latent=latent, batch_size=batch, **model), terms=terms or {})
+    return TrainingConfig(model=tiny_config(latent, batch, **model), terms=terms or {})
 
 
 def _images(n, seed=6, dtype=np.float32):
-    return np.random.default_rng(seed).uniform(0, 1, (n, 1, 28, 28)).astype(dtype)
+    return random_images(n, seed, dtype)
 
 
 def _grads(*modules):
@@ -36,12 +37,12 @@ def test_declares_the_interface(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_value_and_gradient_match_finite_differences_float64(name):
+def test_value_and_gradient_match_finite_differences_float64(name, networks):
     """``run(ctx, w)`` leaves ``w`` times the gradient of its loss (the statistic, or minus it for
     an objective) in exactly the networks it trains; checked against central differences of the
     statistic recomputed with the same random draws (the generator's state is replayed)."""
     cls, weight = TERMS[name], 0.7
-    nets = InfoGANNets(_config().model, np.random.default_rng(0), dtype=np.float64)
+    nets = networks(_config().model, np.random.default_rng(0), dtype=np.float64)
     nets.train()
     term, rng = cls(Schedule(weight)), np.random.default_rng(1)
     x_real = _images(8, seed=3, dtype=np.float64)
@@ -89,7 +90,7 @@ def test_value_and_gradient_match_finite_differences_float64(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_off_before_its_start_in_the_baseline_and_without_its_codes(name):
+def test_off_before_its_start_in_the_baseline_and_without_its_codes(name, networks):
     images = _images(40)
     trainer, stream = build_trainer(_config({name: Schedule(1.0, start=1)}), 3, images)
     first, second = trainer.update(stream.next()), trainer.update(stream.next())
@@ -101,13 +102,14 @@ def test_off_before_its_start_in_the_baseline_and_without_its_codes(name):
     # one code fewer of the kind it needs (and a code of the other kind, so Q has outputs)
     lacking = LatentSpec(noise_dim=6, categorical=() if cls.needs_categorical else (3,),
                          continuous=cls.needs_continuous - 1 if cls.needs_continuous else 1)
-    if not cls.applies_to(lacking):
-        trainer, stream = build_trainer(_config({name: Schedule(1.0)}, latent=lacking), 3, images)
-        assert trainer.update(stream.next()).terms[name] == 0.0
+    assert not cls.applies_to(lacking), (f"{name} applies to {lacking}: a term must need a code "
+                                         "(needs_categorical or needs_continuous) to be off without it")
+    trainer, stream = build_trainer(_config({name: Schedule(1.0)}, latent=lacking), 3, images)
+    assert trainer.update(stream.next()).terms[name] == 0.0
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_late_start_leaves_the_run_identical_up_to_it(name):
+def test_a_late_start_leaves_the_run_identical_up_to_it(name, networks):
     # a run that switches a term on late must be the plain run up to then (same random stream,
     # same weights), so its results compare with the plain run's
     images = _images(40, seed=7)
@@ -122,7 +124,7 @@ def test_a_late_start_leaves_the_run_identical_up_to_it(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_weighted_statistic_is_part_of_its_steps_loss(name):
+def test_the_weighted_statistic_is_part_of_its_steps_loss(name, networks):
     images = _images(40, seed=8)
     out = {}
     for w in (1.0, 2.0):
@@ -157,7 +159,7 @@ def test_schedule_weights_and_validation():
         Schedule(early_updates=2.5)
 
 
-def test_equivariance_groups_divide_odd_batches():
+def test_equivariance_groups_divide_odd_batches(networks):
     # batch 12: groups of 12 (the largest divisor up to 16); batch 34: groups of 2 (17 > 16)
     for batch in (12, 34):
         trainer, stream = build_trainer(_config({"code_equivariance": Schedule(1.0)}, batch=batch), 3,
@@ -165,7 +167,7 @@ def test_equivariance_groups_divide_odd_batches():
         assert trainer.update(stream.next()).terms["code_equivariance"] > 0.0
 
 
-def test_a_resumed_run_is_in_the_phase_its_update_count_says(tmp_path):
+def test_a_resumed_run_is_in_the_phase_its_update_count_says(tmp_path, networks):
     # the schedules follow the trainer's update count, which the loop sets from the checkpoint
     from npgan.train import TrainOptions, train
     images = _images(40, seed=7)

@@ -5,24 +5,18 @@ import json
 import numpy as np
 import pytest
 
-from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
+from npgan.models import InfoGANNets
 from npgan.testing import numerical_partial
 from npgan.train import (InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions,
                          build_trainer, load_checkpoint, load_trained, save_checkpoint, train)
 from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
-
-
-def small_config(**kw):
-    kw.setdefault("batch_size", 8)
-    return InfoGANConfig(latent=LatentSpec(noise_dim=6, categorical=(3,), continuous=2), **kw)
+from tiny_nets import random_images, tiny_config
 
 
 @pytest.fixture(scope="module")
 def images():
-    # Blurry random blobs in [0, 1]: enough for the mechanics; quality is tested elsewhere.
-    rng = np.random.default_rng(123)
-    x = rng.uniform(0, 1, size=(40, 1, 28, 28)).astype(np.float32)
-    return x
+    # Random noise in [0, 1]: enough for the mechanics; quality is tested elsewhere.
+    return random_images(40, seed=123)
 
 
 def flat(module_dict):
@@ -30,7 +24,7 @@ def flat(module_dict):
 
 
 def test_updates_run_with_finite_losses(images):
-    trainer, stream = build_trainer(small_config(), 0, images)
+    trainer, stream = build_trainer(tiny_config(), 0, images)
     for _ in range(3):
         stats = trainer.update(stream.next())
         assert stats.finite()
@@ -40,7 +34,7 @@ def test_updates_run_with_finite_losses(images):
 
 
 def test_d_step_leaves_g_unchanged_and_g_step_leaves_d_unchanged(images):
-    trainer, stream = build_trainer(small_config(), 1, images)
+    trainer, stream = build_trainer(tiny_config(), 1, images)
     nets = trainer.nets
     g_before = flat(nets.G.parameters())
     d_before = {n: flat(m.parameters()) for n, m in nets.modules().items() if n != "G"}
@@ -64,9 +58,9 @@ def _trunk_grads_after_d_step(config, images):
 
 
 def test_information_term_reaches_the_trunk_but_not_in_the_baseline(images):
-    info, q_info = _trunk_grads_after_d_step(small_config(), images)
-    no_info, _ = _trunk_grads_after_d_step(small_config(lambda_cat=0.0, lambda_cont=0.0), images)
-    base, q_base = _trunk_grads_after_d_step(small_config(gan_baseline=True), images)
+    info, q_info = _trunk_grads_after_d_step(tiny_config(), images)
+    no_info, _ = _trunk_grads_after_d_step(tiny_config(lambda_cat=0.0, lambda_cont=0.0), images)
+    base, q_base = _trunk_grads_after_d_step(tiny_config(gan_baseline=True), images)
     key = next(iter(info))
     assert not np.allclose(info[key], no_info[key]), "L_I does not train the shared trunk"
     for k in info:  # baseline: Q is a detached probe, the trunk sees only the GAN loss
@@ -75,13 +69,13 @@ def test_information_term_reaches_the_trunk_but_not_in_the_baseline(images):
     assert all(np.any(v != 0) for v in q_base.values())
 
 
-def test_same_seed_same_numbers(images):
+def test_same_seed_same_numbers(images, networks):
     runs = []
     for _ in range(2):
-        trainer, stream = build_trainer(small_config(), 3, images)
+        trainer, stream = build_trainer(tiny_config(), 3, images)
         runs.append([trainer.update(stream.next()).as_dict() for _ in range(3)])
     assert runs[0] == runs[1]
-    trainer, stream = build_trainer(small_config(), 4, images)
+    trainer, stream = build_trainer(tiny_config(), 4, images)
     assert trainer.update(stream.next()).as_dict() != runs[0][0]
 
 
@@ -102,7 +96,7 @@ def _g_objective(trainer, rng_state):
 
 def test_g_step_gradient_matches_finite_differences_float64(images):
     """End-to-end backprop check of the full G objective (GAN loss + info term through Q and trunk)."""
-    config = small_config()
+    config = tiny_config()
     nets = InfoGANNets(config, np.random.default_rng(0), dtype=np.float64)
     trainer = InfoGANTrainer(nets, np.random.default_rng(1))
     nets.train()
@@ -133,8 +127,8 @@ def test_g_step_gradient_matches_finite_differences_float64(images):
     assert checked == 10
 
 
-def test_checkpoint_round_trip_and_resume_is_exact(images, tmp_path):
-    config = small_config()
+def test_checkpoint_round_trip_and_resume_is_exact(images, tmp_path, networks):
+    config = tiny_config()
     straight = train(config, images, TrainOptions(updates=6, seed=2, out_dir=tmp_path / "a",
                                                   checkpoint_every=100, progress=False))[0]
     train(config, images, TrainOptions(updates=3, seed=2, out_dir=tmp_path / "b", progress=False))
@@ -170,8 +164,8 @@ def test_checkpoint_format_keeps_nested_state(tmp_path):
         load_checkpoint(tmp_path / "missing.npz")
 
 
-def test_interrupt_saves_checkpoint_and_resume_continues(images, tmp_path):
-    config = small_config()
+def test_interrupt_saves_checkpoint_and_resume_continues(images, tmp_path, networks):
+    config = tiny_config()
     opts = TrainOptions(updates=5, seed=9, out_dir=tmp_path, checkpoint_every=100, progress=False)
 
     def stop_at_2(update, stats, trainer):
@@ -189,7 +183,7 @@ def test_interrupt_saves_checkpoint_and_resume_continues(images, tmp_path):
 
 
 def test_nan_aborts_and_keeps_last_good_checkpoint(images, tmp_path, monkeypatch):
-    config = small_config()
+    config = tiny_config()
     opts = TrainOptions(updates=6, seed=0, out_dir=tmp_path, checkpoint_every=2, progress=False)
     real_update = InfoGANTrainer.update
     calls = {"n": 0}
@@ -209,14 +203,14 @@ def test_nan_aborts_and_keeps_last_good_checkpoint(images, tmp_path, monkeypatch
 
 def test_bad_inputs_are_rejected(images, tmp_path):
     with pytest.raises(TypeError, match="images"):
-        train(small_config(), images.astype(np.float64), TrainOptions(updates=1, out_dir=tmp_path))
+        train(tiny_config(), images.astype(np.float64), TrainOptions(updates=1, out_dir=tmp_path))
     with pytest.raises(ValueError, match="images"):
-        train(small_config(), images[:, :, :14], TrainOptions(updates=1, out_dir=tmp_path))
+        train(tiny_config(), images[:, :, :14], TrainOptions(updates=1, out_dir=tmp_path))
     with pytest.raises(ValueError, match="batch_size"):
-        build_trainer(small_config(batch_size=64), 0, images)
+        build_trainer(tiny_config(batch_size=64), 0, images)
     with pytest.raises(ValueError, match="q_std"):
-        small_config(q_std="sometimes")
+        tiny_config(q_std="sometimes")
     with pytest.raises(ValueError, match="lr_d"):
-        small_config(lr_d=0.0)
+        tiny_config(lr_d=0.0)
     with pytest.raises(ValueError, match="updates"):
         TrainOptions(updates=0)
