@@ -79,6 +79,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     args = ap.parse_args(argv)
+    from npgan.kernels.alloc import keep_freed_memory
+    keep_freed_memory()   # as training does (npgan.train.train)
     from npgan.kernels.threads import use_threads
     with use_threads(args.threads) as n:
         runs = _trainers(args.batch)

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from npgan._checks import check_float_array, check_int
+from npgan.kernels.alloc import keep_freed_memory
 from npgan.kernels.threads import use_threads
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.models.memory import check_training_memory
@@ -182,7 +183,8 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
     """Train InfoGAN on ``images`` (float32, (N, 1, 28, 28), finite values in [0, 1]).
 
     The kernels run on npgan's thread pool with BLAS single-threaded
-    (:func:`npgan.kernels.threads.use_threads`: every CPU this process may use).
+    (:func:`npgan.kernels.threads.use_threads`: every CPU this process may use), and glibc's malloc
+    keeps freed memory for the next update (:func:`npgan.kernels.alloc.keep_freed_memory`).
 
     ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone); on
     resume the checkpoint's own settings, seed and dataset are used.
@@ -218,6 +220,7 @@ def train(config, images: np.ndarray, options: TrainOptions, *,
     (:mod:`npgan.train.starts`); ``start_callback(k, folder)``, if given, returns the callback of
     start ``k >= 1`` (trained in ``folder``), e.g. to draw its frames there.
     """
+    keep_freed_memory()   # every update reallocates the same arrays: reuse them, no page faults
     with use_threads():
         return _train(config, images, options, resume=resume, dataset=dataset, callback=callback,
                       start_callback=start_callback)
