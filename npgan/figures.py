@@ -151,11 +151,16 @@ def save_samples(nets: InfoGANNets, path, rng: np.random.Generator, n: int = 100
 
 
 def _smooth(y: np.ndarray, k: int) -> np.ndarray:
-    if y.size < k or k < 2:
+    """Trailing mean over the last ``k`` values, defined from the first one: the mean of every value
+    so far until there are ``k`` of them (raw values there, then a mean, drew a dip that was not in
+    the data)."""
+    y = np.asarray(y, dtype=np.float64)
+    if k < 2 or y.size == 0:
         return y
     c = np.cumsum(np.insert(y, 0, 0.0))
-    s = (c[k:] - c[:-k]) / k
-    return np.concatenate([y[: k - 1], s])
+    i = np.arange(1, y.size + 1)
+    lo = np.maximum(i - k, 0)
+    return (c[i] - c[lo]) / (i - lo)
 
 
 def plot_li_curves(runs: dict[str, list[dict]], h_c: float, path, smooth: int = 20) -> Path:
