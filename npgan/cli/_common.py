@@ -33,6 +33,11 @@ class CLIError(Exception):
     """A user error reported as one line, exit status 2."""
 
 
+def error_line(exc: Exception) -> str:
+    """The one line a command prints for a library error (a failed MNIST download has a long message)."""
+    return getattr(exc, "summary", None) or str(exc)
+
+
 def int_at_least(minimum: int, what: str, maximum: int | None = None):
     """An argparse type: an integer in [``minimum``, ``maximum``], with a message naming what was expected."""
     def parse(text: str) -> int:
@@ -102,7 +107,7 @@ def load_images(dataset: str, split: str, data_dir, n: int | None = None):
             raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
         return load_dataset(dataset, split=split, n=n)
     except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
-        raise CLIError(str(exc)) from exc
+        raise CLIError(error_line(exc)) from exc
 
 
 def load_run(path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from npgan.cli._common import CLIError, int_at_least, nonneg_int, positive_int_max, run_folder
+from npgan.cli._common import CLIError, error_line, int_at_least, nonneg_int, positive_int_max, run_folder
 
 #: maxima of the explorer's sizes (each frame of each noise vector is rendered and embedded in the page)
 MAX_STEPS, MAX_NOISE, MAX_BUDGET = 41, 64, 65_536
@@ -27,7 +27,7 @@ def make_report(run, *, data_dir=None, seed: int | None = None, steps: int | Non
                               noise=noise or DEFAULT_NOISE, budget=budget or DEFAULT_BUDGET,
                               log=lambda line: print(f"npgan report: {line}", file=sys.stderr))
     except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
-        raise CLIError(str(exc)) from exc
+        raise CLIError(error_line(exc)) from exc
     took = f"{result.seconds:.1f} s" + (f", of which evaluation {result.eval_seconds:.1f} s"
                                         if result.eval_seconds else "")
     print(f"report: {result.path} ({result.size_bytes / 1e6:.1f} MB, {result.plan.n_frames:,} explorer frames, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError,
+from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, error_line,
                                check_replaceable, int_at_least, load_run, nonneg_int, output_file,
                                positive_float_max, positive_int_max, read_run_metrics, run_folder)
 from npgan.recipes import DATASETS
@@ -72,7 +72,7 @@ def cmd_eval(args) -> int:
             args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
             samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed)
     except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
-        raise CLIError(str(exc)) from exc
+        raise CLIError(error_line(exc)) from exc
     print(format_eval(result, nets.config.latent.n_categorical))
     for path in figures:
         print(f"  {'per-class heat map' if path.name == CLASS_FIGURE else 'heat map'}: {path}")

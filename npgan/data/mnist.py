@@ -68,7 +68,15 @@ _ALL_STEMS = tuple(stem for pair in MNIST_FILES.values() for stem in pair)
 
 
 class MNISTDownloadError(RuntimeError):
-    """No mirror delivered a file with the right checksum."""
+    """No mirror delivered a file with the right checksum.
+
+    The message lists every mirror's failure and what to do; ``summary`` says it in one line (what
+    the command line prints).
+    """
+
+    def __init__(self, message: str, summary: str | None = None):
+        super().__init__(message)
+        self.summary = message.splitlines()[0] if summary is None else summary
 
 
 def default_data_dir(data_dir=None) -> Path:
@@ -297,8 +305,11 @@ def download_mnist(dest=None, *, files=None, mirrors=None, timeout: float = 60.0
             failed[stem] = errors
     if failed:
         report = "\n".join(f"  {e}" for errs in failed.values() for e in errs)
+        last = next(iter(failed.values()))[-1].split(": ", 1)[1]
         raise MNISTDownloadError(
             f"Could not download MNIST ({', '.join(failed)}); every mirror failed:\n{report}\n"
-            + _how_to_fix(folder, list(failed))
+            + _how_to_fix(folder, list(failed)),
+            summary=f"could not download MNIST ({', '.join(failed)}) from any of {len(mirrors)} mirrors "
+                    f"(last: {last}); put the files into {folder} or give --data-dir or NPGAN_DATA",
         )
     return folder
