@@ -171,7 +171,8 @@ def _read_arrays(path: Path, only: str | None = None) -> dict[str, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
     if not path.is_file():
-        raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
+        kind = "a directory" if path.is_dir() else "a device, pipe or socket"
+        raise CheckpointError(f"{path}: is {kind}, not a checkpoint file")
     size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as zf:
