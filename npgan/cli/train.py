@@ -26,8 +26,9 @@ def _read_run_config(path: Path, flag: str = "--config"):
         raise CLIError(f"{flag}: {exc}") from None
 
 
-def _requested(args, dataset: str):
-    """The settings this command line asks for: (TrainingConfig, seed, updates)."""
+def _requested(args, dataset: str, own=None):
+    """The settings this command line asks for: (TrainingConfig, seed, updates). ``own``: a resumed
+    run's settings, the base of the flags when neither --config nor --recipe is given."""
     from npgan.recipes import resolve
     seed, updates = args.seed, args.updates
     try:
@@ -35,6 +36,8 @@ def _requested(args, dataset: str):
             meta, base = _read_run_config(Path(args.config))
             seed = meta.get("seed", 0) if seed is None else seed
             updates = meta.get("updates", 5000) if updates is None else updates
+        elif own is not None and args.recipe is None:
+            base = own
         else:
             base = resolve(args.recipe or "npgan", dataset)
         flags = {key: getattr(args, key) for key in ("batch_size", "lr_d", "lr_g") if getattr(args, key) is not None}
@@ -98,7 +101,7 @@ def _resumed_settings(args, out: Path):
     meta = _run_meta(out)
     diff = []
     if any(getattr(args, f) not in (None, False, []) for f in _SETTING_FLAGS):
-        requested, given_seed, _ = _requested(args, dataset)
+        requested, given_seed, _ = _requested(args, dataset, own=run_config)
         diff = _settings_differ(run_config, requested)
         if (args.seed is not None or args.config is not None) and given_seed != seed:  # --seed, or --config's
             diff.insert(0, f"seed: run {seed}, given {given_seed}")
