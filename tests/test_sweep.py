@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -78,6 +79,66 @@ def test_li_at_is_the_mean_of_the_window_and_none_before_it():
     recs = [{"update": u, "li_cat": float(u)} for u in range(1, 101)]
     assert li_at(recs, 100, window=4) == pytest.approx(98.5)
     assert li_at(recs, 1000) is None
+
+
+def test_seeds_and_grids_have_a_maximum_checked_before_they_are_made():
+    from npgan.sweep.plan import MAX_RUNS
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=f"at most {MAX_RUNS} seeds.*'0-100000000'"):
+        parse_seeds(["0-100000000"])  # issue 33: 3.8 GB allocated before "out of memory"
+    assert time.perf_counter() - t0 < 1.0
+    assert len(parse_seeds([f"0-{MAX_RUNS - 1}"])) == MAX_RUNS
+    with pytest.raises(ValueError, match="at most 1000 seeds"):
+        parse_seeds([f"0-{MAX_RUNS - 1}", str(MAX_RUNS)])
+    with pytest.raises(ValueError, match=r"at most 1000 runs, got 1,010 \(101 arms x 10 seeds\)"):
+        plan_runs(["paper"], range(10), [("lambda_cont", str(i)) for i in range(100)], gan_baseline=True)
+    with pytest.raises(ValueError, match="at most 1000 runs"):  # counted, not made: 100**5 arms
+        plan_runs(["paper"], [0], [(k, str(i)) for k in ("lambda_cont", "lambda_cat", "lr_d", "lr_g", "beta1")
+                                   for i in range(1, 101)])
+    assert f"MAX_RUNS = {MAX_RUNS}" in " ".join(_sweep_help().split())
+
+
+def _sweep_help() -> str:
+    from npgan.cli import build_parser
+    parser = build_parser()
+    return next(a for a in parser._subparsers._group_actions if a.dest == "command").choices["sweep"].format_help()
+
+
+@pytest.mark.parametrize("option, value", [("--updates", "100000000"), ("--subset", "100000000"),
+                                           ("--checkpoint-every", "100000000"), ("--eval-samples", "100000000"),
+                                           ("--eval-bases", "100000"), ("--eval-limit", "100000"),
+                                           ("--eval-at", "100000000"), ("--workers", "100000"),
+                                           ("--threads-per-run", "100000")])
+def test_sweep_size_options_have_maxima(tmp_path, capsys, option, value):
+    # issue 33: --updates 100000000 was accepted, --subset 100000000 killed 4 workers
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "--out", str(tmp_path / "s"), option, value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected at most" in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_seeds_over_the_maximum_are_one_line(tmp_path, capsys):
+    # issue 33: --seeds 0-20000 started 20 001 runs
+    assert main(["sweep", "--out", str(tmp_path / "s"), "--seeds", "0-20000", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "at most 1000 seeds" in err and "'0-20000'" in err, err
+    assert not (tmp_path / "s").exists()
+
+
+@needs_dask
+def test_a_local_sweep_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path, capsys, monkeypatch):
+    from npgan.models import memory
+    from npgan.recipes import resolve
+    one = memory.training_memory(resolve("paper", "synthetic", dict(TINY_SETS)).model).total + 64 * 28 * 28 * 4
+    monkeypatch.setattr(memory, "available_memory", lambda: int(1.5 * one))  # one run fits, two do not
+    out = tmp_path / "s"
+    args = ["sweep", "--recipe", "paper", "--seeds", "0-1", "--updates", "2", "--out", str(out), *TINY_CLI]
+    assert main([*args, "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "2 trainings at once" in err and "--workers" in err and "Traceback" not in err
+    assert not (out / "sweep.json").exists()
 
 
 def test_sweep_without_dask_says_how_to_install_it(monkeypatch, capsys, tmp_path):
@@ -283,33 +344,55 @@ def test_a_killed_worker_leaves_its_run_resumed_from_the_checkpoint(client, tmp_
     assert result.summary.rows[0]["status"] == "done"
 
 
+@contextmanager
 def _training_sweep(out):
-    """A sweep of one long run in its own process group, returned once the run trains; and its metrics log."""
+    """A sweep of one long run in its own process group, yielded once the run has trained an update (its
+    first metrics line), with its metrics log; the whole group is killed on the way out if still there."""
     cmd = [sys.executable, "-m", "npgan", "sweep", "--recipe", "paper", "--seeds", "0", "--updates", "100000",
            "--checkpoint-every", "100000", "--out", str(out), "--workers", "1", "--no-figures", *TINY_CLI]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env={**os.environ, "MPLBACKEND": "Agg"})
-    metrics = out / "paper" / "seed0" / "metrics.jsonl"  # created when training starts
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not metrics.exists():
-        time.sleep(0.1)
-    time.sleep(1.0)
-    return proc, metrics
+    metrics = out / "paper" / "seed0" / "metrics.jsonl"
+    try:
+        deadline = time.monotonic() + 180
+        while not (metrics.exists() and metrics.read_text().count("\n") >= 1):
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the run did not train an update in 180 s"
+            time.sleep(0.1)
+        yield proc, metrics
+    finally:
+        _kill_group(proc)
+
+
+def _kill_group(proc):
+    """SIGKILL to ``proc``'s process group (its session's leader), if anything of it is left."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+
+
+def _stopped_sweep(out, send):
+    """A training sweep stopped by ``send(proc)``: its return code, stderr and stop update (checkpoint =
+    last metrics line, none was due before)."""
+    with _training_sweep(out) as (proc, metrics):
+        send(proc)
+        _, err = proc.communicate(timeout=240)
+    assert "run the same command to continue" in err and "Traceback" not in err, err
+    stopped_at = load_checkpoint(out / "paper" / "seed0" / "checkpoint.npz")["update"]
+    assert 1 <= stopped_at < 100000
+    assert stopped_at == json.loads(metrics.read_text().splitlines()[-1])["update"]
+    assert json.loads((out / "sweep.json").read_text())["runs"]["paper/seed0"]["status"] == "interrupted"
+    return proc.returncode, err, stopped_at
 
 
 @needs_dask
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
     out = tmp_path / "sweep"
-    proc, metrics = _training_sweep(out)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "run the same command to continue" in err and "Traceback" not in err
-    stopped_at = load_checkpoint(out / "paper" / "seed0" / "checkpoint.npz")["update"]
-    # far more updates than a second can train (tiny networks: 400 updates once finished first)
-    assert 1 <= stopped_at < 100000  # a checkpoint of the update it stopped at (none was due before)
-    assert stopped_at == json.loads(metrics.read_text().splitlines()[-1])["update"]
-    assert json.loads((out / "sweep.json").read_text())["runs"]["paper/seed0"]["status"] == "interrupted"
+    # what a terminal does: the whole process group, workers included
+    rc, err, stopped_at = _stopped_sweep(out, lambda proc: os.killpg(proc.pid, signal.SIGINT))
+    assert rc == 130, err
     assert "| paper/seed0 | 0 | stopped |" in (out / "summary.md").read_text()
     assert write_summary(out).rows[0]["status"] == "stopped"
     # the next invocation (here asking for two more updates) resumes from that checkpoint
@@ -320,18 +403,14 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(client, tmp_path):
 
 
 @needs_dask
-def test_sigterm_to_the_sweep_stops_it_as_ctrl_c_does(tmp_path):
-    # kill PID, docker stop: the signal reaches the sweep's own process only
-    out = tmp_path / "sweep"
-    proc, metrics = _training_sweep(out)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
-    assert "run the same command to continue" in err and "Traceback" not in err
-    stopped_at = load_checkpoint(out / "paper" / "seed0" / "checkpoint.npz")["update"]
-    assert 1 <= stopped_at < 100000
-    assert stopped_at == json.loads(metrics.read_text().splitlines()[-1])["update"]
-    assert json.loads((out / "sweep.json").read_text())["runs"]["paper/seed0"]["status"] == "interrupted"
+@pytest.mark.parametrize("to_group", [False, True], ids=["client", "group"])
+def test_sigterm_to_the_sweep_stops_it_as_ctrl_c_does(tmp_path, to_group):
+    # kill PID, docker stop: the sweep's own process; kill -TERM -- -PGID: every process of the group
+    # (the workers ignore it: killed, their nannies would restart them and the runs would train on)
+    def send(proc):
+        (os.killpg if to_group else os.kill)(proc.pid, signal.SIGTERM)
+    rc, err, _ = _stopped_sweep(tmp_path / "sweep", send)
+    assert rc == 143, err
 
 
 # --------------------------------------------------------------------------- evaluations on the way

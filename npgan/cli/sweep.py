@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
-from npgan.cli._common import CLIError, int_at_least, positive_int, setting
+from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SUBSET, MAX_TEST_IMAGES, MAX_UPDATES, CLIError,
+                               error_line, int_at_least, positive_int_max, setting)
 from npgan.recipes import DATASETS, RECIPES
+
+#: --workers and --threads-per-run (a local cluster's processes; a run's threads)
+MAX_WORKERS = 256
 
 INSTALL_HINT = ("npgan sweep runs on Dask, which is not installed: pip install 'dask[distributed]' "
                 "(or pip install -e '.[sweep]' in a checkout of npgan)")
-
-
-@contextmanager
-def _sigterm_as_ctrl_c(caught: dict):
-    """SIGTERM (``kill``, ``docker stop``, a batch scheduler) stops the sweep as Ctrl-C does: the runs
-    checkpoint and the sweep exits with 143. Sets ``caught["signal"]`` to the signal caught here."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread has handlers
-        yield
-        return
-
-    def handler(signum, frame):
-        caught["signal"] = signal.Signals(signum)
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def _need_dask() -> None:
@@ -54,7 +36,7 @@ def _data_dir(args) -> str | None:
         try:
             download_mnist(folder)
         except (MNISTDownloadError, OSError) as exc:
-            raise CLIError(str(exc)) from exc
+            raise CLIError(error_line(exc)) from exc
     return str(Path(folder).resolve())
 
 
@@ -95,22 +77,30 @@ def cmd_sweep(args) -> int:
                        "it was started")
     if args.worker_dir is not None and not args.gather:
         raise CLIError("--worker-dir is where workers keep runs with --gather; without it they write into --out")
-    _need_dask()
-    spec = _spec(args)
+    from npgan.sweep.stop import StopRequest
+    with StopRequest().installed() as stop:  # SIGTERM as Ctrl-C
+        try:
+            _need_dask()
+            spec = _spec(args)
+            with stop.deferred():  # from here a signal is a request the sweep polls
+                return _run(args, spec, stop)
+        except KeyboardInterrupt:  # before any run started
+            if not stop.requested:
+                raise
+            print("npgan sweep: stopped before the runs started", file=sys.stderr)
+            return stop.exit_status
+
+
+def _run(args, spec, stop) -> int:
+    """Run the sweep planned as ``spec`` and print its table; the exit status."""
     from npgan.sweep.runner import run_sweep
     where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
     print(f"npgan sweep: {len(spec.runs)} runs ({spec.dataset}, {spec.updates} updates each) on {where} "
           f"-> {spec.out}", file=sys.stderr)
-    from npgan.train.signals import EXIT_STATUS
-    caught = {"signal": signal.SIGINT}
     try:
-        with _sigterm_as_ctrl_c(caught):
-            result = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
-                               threads_per_run=args.threads_per_run, gather=args.gather,
-                               worker_dir=args.worker_dir, progress=not args.no_progress)
-    except KeyboardInterrupt:  # before any run started (while the cluster started)
-        print("npgan sweep: stopped before the runs started", file=sys.stderr)
-        return EXIT_STATUS[caught["signal"]]
+        result = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
+                           threads_per_run=args.threads_per_run, gather=args.gather,
+                           worker_dir=args.worker_dir, progress=not args.no_progress, stop=stop)
     except OSError as exc:  # the scheduler cannot be reached
         raise CLIError(f"--scheduler {args.scheduler}: {exc}") from exc
     except ValueError as exc:  # --out holds a sweep on other data
@@ -121,10 +111,10 @@ def cmd_sweep(args) -> int:
     if result.skipped:
         print(f"npgan sweep: {len(result.skipped)} runs were finished already (not trained again)", file=sys.stderr)
     _print_arms(result.summary)
-    if result.interrupted:
+    if result.interrupted or stop.requested:
         print("npgan sweep: stopped; every run keeps its checkpoint: run the same command to continue",
               file=sys.stderr)
-        return EXIT_STATUS[caught["signal"]]
+        return stop.exit_status
     failed = [name for name, a in result.attempts.items() if a["status"] == "failed"]
     if failed:
         print(f"npgan sweep: {len(failed)} runs failed ({', '.join(failed)}): see {result.summary.markdown}",
@@ -147,36 +137,42 @@ def add_parser(sub) -> None:
     s.add_argument("--recipe", nargs="+", choices=list(RECIPES), default=["npgan"], metavar="RECIPE",
                    help=f"one arm per recipe (of {', '.join(RECIPES)}; default npgan)")
     s.add_argument("--seeds", nargs="+", default=["0"], metavar="SEEDS",
-                   help="seeds of every arm: N, A-B or lists of them (default 0), e.g. --seeds 0-4")
+                   help="seeds of every arm: N, A-B or lists of them (default 0), e.g. --seeds 0-4 (a sweep "
+                        "has at most npgan.sweep.plan.MAX_RUNS = 1000 runs: arms x seeds)")
     s.add_argument("--set", dest="sets", type=setting, action="append", metavar="KEY=VALUE",
                    help="a setting for every arm; give a key several times to vary it (one arm per value), "
                         "e.g. --set consistency.weight=0.5 --set consistency.weight=1")
     s.add_argument("--gan-baseline", action="store_true",
                    help="one more arm, 'gan': the first recipe as a regular GAN (Q a detached probe)")
-    s.add_argument("--updates", type=positive_int, default=5000, help="updates per run (default 5000)")
+    s.add_argument("--updates", type=positive_int_max(MAX_UPDATES), default=5000,
+                   help=f"updates per run (default 5000, at most {MAX_UPDATES:,})")
     s.add_argument("--out", default="runs/sweep", help="the sweep's folder: ARM/seedK per run (default runs/sweep)")
-    s.add_argument("--subset", type=positive_int, default=None, help="train on the first N images only")
-    s.add_argument("--checkpoint-every", type=positive_int, default=500, help="default 500 updates")
+    s.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
+                   help=f"train on the first N images only (at most {MAX_SUBSET:,})")
+    s.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
     s.add_argument("--no-figures", action="store_true", help="skip each run's figures (summary.png is drawn)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar (a line per finished run)")
     s.add_argument("--report", default=None, metavar="DIR",
                    help="only rebuild DIR's summary from its finished runs (trains nothing, needs no Dask)")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
-    e.add_argument("--eval-samples", type=positive_int, default=10000, help="samples for the L_I estimate")
-    e.add_argument("--eval-bases", type=int_at_least(2, "at least 2"), default=64,
-                   help="base latents per continuous sweep")
-    e.add_argument("--eval-limit", type=positive_int, default=None, help="use only the first N test images")
-    e.add_argument("--eval-at", type=positive_int, nargs="+", default=[], metavar="U",
+    e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
+                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,})")
+    e.add_argument("--eval-bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
+                   help=f"base latents per continuous sweep (at most {MAX_BASES})")
+    e.add_argument("--eval-limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
+                   help="use only the first N test images")
+    e.add_argument("--eval-at", type=positive_int_max(MAX_UPDATES), nargs="+", default=[], metavar="U",
                    help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table)")
     c = s.add_argument_group("where the runs go")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="an existing Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster sized "
                         "to this machine)")
-    c.add_argument("--workers", type=positive_int, default=None,
-                   help="local cluster: worker processes (default: one per core, at most one per run)")
-    c.add_argument("--threads-per-run", type=positive_int, default=None,
+    c.add_argument("--workers", type=positive_int_max(MAX_WORKERS), default=None,
+                   help=f"local cluster: worker processes (default: one per core, at most one per run; at most "
+                        f"{MAX_WORKERS})")
+    c.add_argument("--threads-per-run", type=positive_int_max(MAX_WORKERS), default=None,
                    help="threads per run (default: the cores shared among the local workers; 1 on an "
-                        "existing cluster)")
+                        f"existing cluster; at most {MAX_WORKERS})")
     c.add_argument("--gather", action="store_true",
                    help="workers keep runs on their own disk and send each finished run's files back to --out "
                         "(for clusters without a shared folder)")

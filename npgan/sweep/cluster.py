@@ -16,6 +16,7 @@ from pathlib import Path
 
 from npgan._checks import check_int
 from npgan.kernels.threads import available_cpus
+from npgan.sweep.stop import signals_blocked
 
 
 #: Dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive
@@ -60,13 +61,43 @@ def plan_local(n_runs: int, *, workers: int | None = None, threads_per_run: int 
     return LocalPlan(workers=workers, threads_per_run=threads_per_run, cores=cores)
 
 
+def check_local_memory(spec, workers: int) -> None:
+    """Refuse a local sweep whose ``workers`` runs at once cannot fit this machine's memory.
+
+    Each worker holds its run's networks and optimiser and the training images (``spec.subset``, else
+    the whole split) as ``npgan train`` estimates them (:func:`npgan.models.memory.check_training_memory`);
+    the arm needing the most counts for every worker. Arms whose settings are invalid are left to
+    fail alone.
+
+    Raises
+    ------
+    npgan.models.memory.NotEnoughMemory
+        The estimate exceeds the memory available to this process.
+    """
+    from npgan.data.datasets import SYNTHETIC_SIZES
+    from npgan.models.memory import check_training_memory, training_memory
+    from npgan.recipes import resolve
+    models = []
+    for run in {r.arm: r for r in spec.runs}.values():
+        try:
+            models.append(resolve(run.recipe, spec.dataset, run.overrides).model)
+        except (TypeError, ValueError):
+            continue
+    if models:
+        images = spec.subset or SYNTHETIC_SIZES["train"]  # the training split of either dataset
+        largest = max(models, key=lambda m: training_memory(m).total)
+        check_training_memory(largest, images * 28 * 28 * 4, f"; {images:,} training images", copies=workers)
+
+
 @contextmanager
 def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, timeout: float = 30.0):
     """A ``distributed.Client`` on ``scheduler`` (an address), or on a new local cluster shaped by ``plan``.
 
-    The local cluster's workers run one task at a time, ignore Ctrl-C (:mod:`npgan.sweep._sigint`),
-    keep glibc's default memory trimming and serve no dashboard; its scheduler does not restart
-    workers for missing heartbeats (a sweep paused for a while goes on where it was). Both are closed on exit.
+    The local cluster's workers run one task at a time, never receive SIGINT or SIGTERM (started with
+    both blocked, :func:`npgan.sweep.stop.signals_blocked`, and ignoring them, :mod:`npgan.sweep._signals`:
+    the client alone stops the runs), keep glibc's default memory trimming and serve no dashboard; its
+    scheduler does not restart workers for missing heartbeats (a sweep paused for a while goes on where
+    it was). Both are closed on exit. Signals to this process wait while the cluster starts.
 
     Raises
     ------
@@ -86,9 +117,9 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
     if plan is None:
         raise ValueError("`plan` is needed to start a local cluster (or give `scheduler`)")
     # read when the scheduler and the nannies are made (and for the nannies' restarts)
-    with dask.config.set({**_NO_MALLOC_TRIM, **_NO_WORKER_TTL}):
+    with signals_blocked(), dask.config.set({**_NO_MALLOC_TRIM, **_NO_WORKER_TTL}):
         cluster = LocalCluster(n_workers=plan.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, preload=[str(Path(__file__).with_name("_sigint.py"))])
+                               dashboard_address=None, preload=[str(Path(__file__).with_name("_signals.py"))])
     try:
         client = Client(cluster)
         try:

@@ -13,16 +13,20 @@ Nothing here imports Dask: a plan can be made, stored and read back on a machine
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from npgan._checks import check_int
+from npgan.data.datasets import SYNTHETIC_SIZES
 from npgan.recipes import DATASETS, RECIPES
 from npgan.train import TrainingConfig
 
 #: the name of the GAN baseline's arm
 GAN_ARM = "gan"
+#: the most runs one sweep plans (arms x seeds): 1 000 runs of 5 000 updates are some 400 core-hours
+MAX_RUNS = 1000
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,8 @@ class SweepSpec:
         object.__setattr__(self, "out", Path(self.out))
         check_int(self.updates, "updates", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
-        if self.subset is not None:
-            check_int(self.subset, "subset", minimum=1)
+        if self.subset is not None:  # at most the training split (of either dataset)
+            check_int(self.subset, "subset", minimum=1, maximum=SYNTHETIC_SIZES["train"])
         at = sorted({check_int(u, "eval_at", minimum=1) for u in self.eval_at})
         if at and at[-1] >= self.updates:
             raise ValueError(f"`eval_at` must be updates before the end ({self.updates}), got {at[-1]}")
@@ -144,7 +148,8 @@ class SweepSpec:
 
 
 def parse_seeds(tokens) -> list[int]:
-    """Seeds from tokens such as ``["0-4"]``, ``["0", "2", "7-9"]`` or ``["0,2"]``, in order, no repeats."""
+    """Seeds from tokens such as ``["0-4"]``, ``["0", "2", "7-9"]`` or ``["0,2"]``, in order, no repeats;
+    at most :data:`MAX_RUNS` of them (a ValueError before a long range is expanded)."""
     seeds: list[int] = []
     for token in (t for tok in tokens for t in str(tok).split(",") if t.strip()):
         lo, sep, hi = token.strip().partition("-")
@@ -154,7 +159,11 @@ def parse_seeds(tokens) -> list[int]:
             raise ValueError(f"`seeds`: expected N or A-B (non-negative integers), got {token!r}") from None
         if first < 0 or last < first:
             raise ValueError(f"`seeds`: expected N or A-B with 0 <= A <= B, got {token!r}")
-        seeds += [s for s in range(first, last + 1) if s not in seeds]
+        if len(seeds) + last - first + 1 > MAX_RUNS:
+            raise ValueError(f"`seeds`: at most {MAX_RUNS} seeds (a sweep has at most {MAX_RUNS} runs), "
+                             f"got {token!r}")
+        known = set(seeds)
+        seeds += [s for s in range(first, last + 1) if s not in known]
     if not seeds:
         raise ValueError("`seeds`: no seed given")
     return seeds
@@ -177,6 +186,14 @@ def _check_keys(sets) -> None:
             raise ValueError(f"unknown setting {key!r}; the settings are: {', '.join(known)}")
 
 
+def _check_size(recipes: int, varied: list[int], gan_baseline: bool, seeds: int) -> None:
+    """A ValueError if the grid has more than :data:`MAX_RUNS` runs (counted before it is made)."""
+    arms = recipes * math.prod(varied) + gan_baseline
+    if arms * seeds > MAX_RUNS:
+        raise ValueError(f"a sweep has at most {MAX_RUNS} runs, got {arms * seeds:,} ({arms:,} arms x {seeds} seeds): "
+                         "give fewer seeds, recipes or varied values")
+
+
 def plan_runs(recipes, seeds, sets=(), *, gan_baseline: bool = False) -> tuple[RunSpec, ...]:
     """The runs of a grid: every recipe and every combination of varied settings, times every seed.
 
@@ -194,7 +211,7 @@ def plan_runs(recipes, seeds, sets=(), *, gan_baseline: bool = False) -> tuple[R
     ------
     ValueError
         An unknown recipe or setting key (values are checked where the run starts, so a bad value
-        fails its own runs only).
+        fails its own runs only), or more than :data:`MAX_RUNS` runs.
     """
     recipes = list(dict.fromkeys(recipes))
     if not recipes:
@@ -211,6 +228,7 @@ def plan_runs(recipes, seeds, sets=(), *, gan_baseline: bool = False) -> tuple[R
             values[key].append(value)
     fixed = {k: v[0] for k, v in values.items() if len(v) == 1}
     varied = {k: v for k, v in values.items() if len(v) > 1}
+    _check_size(len(recipes), [len(v) for v in varied.values()], gan_baseline, len(seeds))
     arms = []
     for recipe in recipes:
         for combo in itertools.product(*varied.values()):

@@ -4,8 +4,10 @@
 (:func:`npgan.sweep.worker.run_task`); Dask places it on a free worker and, if that worker dies
 (killed, out of memory), runs it again elsewhere, where it resumes from its last checkpoint. A task
 that raises (a bad setting, a NaN abort) is recorded as failed, with its error, and the others go
-on. Ctrl-C asks every running run to stop after its current update with a checkpoint, waits for
-them, and leaves the sweep resumable: the same call continues it.
+on. A stop (Ctrl-C, SIGTERM: :class:`npgan.sweep.stop.StopRequest`, polled twice a second) asks
+every run to stop after its current update with a checkpoint (:class:`npgan.sweep.worker.StopSweep`:
+also a worker that restarts later), waits for them, and leaves the sweep resumable: the same call
+continues it.
 """
 
 from __future__ import annotations
@@ -14,20 +16,21 @@ import hashlib
 import time
 import uuid
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from distributed import wait
 from distributed import TimeoutError as DaskTimeoutError
 
 from npgan.report.images import write_atomic
-from npgan.sweep.cluster import LocalPlan, connect, plan_local
+from npgan.sweep.cluster import LocalPlan, check_local_memory, connect, plan_local
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.progress import SweepProgress
 from npgan.sweep.record import load_record, merge_specs, save_record
+from npgan.sweep.stop import StopRequest
 from npgan.sweep.summary import Summary, write_summary
 from npgan.sweep.task import RunOutcome, check_settings, is_complete, is_finished
-from npgan.sweep.worker import PROGRESS_TOPIC, request_stop, run_task
+from npgan.sweep.worker import PROGRESS_TOPIC, StopSweep, run_task
 
 
 @dataclass
@@ -35,7 +38,7 @@ class SweepResult:
     """What one invocation did.
 
     ``attempts``: this invocation's entries of ``sweep.json`` (run name -> status, error, start and
-    end update, host, seconds); ``skipped``: runs found finished; ``interrupted``: stopped by Ctrl-C;
+    end update, host, seconds); ``skipped``: runs found finished; ``interrupted``: stopped (Ctrl-C, SIGTERM);
     ``local``: the local cluster's shape (None on an existing cluster or when nothing was trained).
     """
 
@@ -62,9 +65,10 @@ class _Execution:
     """The client's side of one invocation: futures, their outcomes, the record and the bar."""
 
     def __init__(self, client, spec: SweepSpec, todo: list[RunSpec], attempts: dict, *, threads,
-                 gather: bool, worker_dir, progress: bool, stop_timeout: float):
+                 gather: bool, worker_dir, progress: bool, stop: StopRequest, stop_timeout: float):
         self.client, self.spec, self.attempts = client, spec, attempts
-        self.stop_timeout = stop_timeout
+        self.stop_request, self.stop_timeout = stop, stop_timeout
+        self.stopping = self.stop_registered = False
         self.sweep_id = uuid.uuid4().hex
         self.new: dict[str, dict] = {}
         self.collected: set = set()
@@ -121,10 +125,10 @@ class _Execution:
                            "seconds": round(outcome.seconds, 3)})
         self.bar.finished(run.name, outcome.status)
 
-    def follow(self) -> None:
-        """Collect every future as it finishes, refreshing the bar."""
-        pending = set(self.futures)
-        while pending:
+    def _collect_done(self, until) -> None:
+        """Collect futures as they finish, refreshing the bar, until none is pending or ``until()``."""
+        pending = {f for f in self.futures if f not in self.collected}
+        while pending and not until():
             try:
                 done, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
             except (DaskTimeoutError, TimeoutError):
@@ -133,29 +137,46 @@ class _Execution:
                 self.collect(f)
             self.bar.refresh()
 
+    def follow(self) -> None:
+        """Collect every future as it finishes; a stop request (or Ctrl-C) stops the runs (:meth:`stop`)."""
+        try:
+            self._collect_done(until=lambda: self.stop_request.requested)
+        except KeyboardInterrupt:  # no handlers installed (a library call in the main thread)
+            self.stop_request.request()
+        if self.stop_request.requested and len(self.collected) < len(self.futures):
+            self.stop()
+
     def stop(self) -> None:
-        """Ctrl-C: ask the runs to checkpoint and stop; wait for them (a second Ctrl-C stops waiting)."""
+        """Ask the runs to checkpoint and stop; wait for them (a second stop request stops waiting)."""
+        self.stopping = True
         self.bar.note("stopping: each running run saves a checkpoint after its current update "
                       "(Ctrl-C again to stop waiting; the runs keep their last periodic checkpoint)")
-        pending = [f for f in self.futures if f not in self.collected]
+        deadline = time.monotonic() + self.stop_timeout
         try:
-            self.client.run(request_stop, self.sweep_id, on_error="ignore")
-            wait(pending, timeout=self.stop_timeout)
-        except (KeyboardInterrupt, DaskTimeoutError, TimeoutError):
+            self.client.register_plugin(StopSweep(self.sweep_id), name=StopSweep.name_of(self.sweep_id))
+            self.stop_registered = True
+            self._collect_done(until=lambda: self.stop_request.repeated or time.monotonic() > deadline)
+        except KeyboardInterrupt:
             pass
-        for f in pending:
-            if f.done():
-                self.collect(f)
-        self.client.cancel([f for f in pending if f not in self.collected])
+        self.client.cancel([f for f in self.futures if f not in self.collected])
 
     def close(self) -> None:
+        """Unsubscribe, close the bar and forget this sweep's stop plugin (an existing cluster keeps running)."""
         self.client.unsubscribe_topic(PROGRESS_TOPIC)
         self.bar.close()
+        if self.stop_registered:
+            self.client.unregister_worker_plugin(StopSweep.name_of(self.sweep_id))
+
+
+def _raise_if_stopped(stop: StopRequest) -> None:
+    if stop.requested:
+        raise KeyboardInterrupt  # before any run was submitted
 
 
 def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, workers: int | None = None,
               threads_per_run: int | None = None, gather: bool = False, worker_dir: str | None = None,
-              progress: bool = True, stop_timeout: float = 300.0) -> SweepResult:
+              progress: bool = True, stop: StopRequest | None = None,
+              stop_timeout: float = 300.0) -> SweepResult:
     """Train and evaluate every unfinished run of ``spec`` on Dask, then write the summary.
 
     Parameters
@@ -174,37 +195,49 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
         into ``spec.out`` directly, which must be the same folder on every worker.
     progress : bool
         Show the progress bar.
+    stop : StopRequest, optional
+        Polled while the runs train: once requested, they stop with a checkpoint (the CLI installs its
+        signal handlers; it is held off while this call starts and closes the local cluster). Without
+        it, Ctrl-C (``KeyboardInterrupt`` while the runs train) stops them.
     stop_timeout : float
-        Seconds to wait for the runs to checkpoint after Ctrl-C.
+        Seconds to wait for the runs to checkpoint after a stop.
 
     Returns
     -------
     SweepResult
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Stopped before any run was submitted (nothing trained).
+    npgan.models.memory.NotEnoughMemory
+        The local cluster's runs cannot train at once in this machine's memory (nothing recorded).
     """
     t0 = time.perf_counter()
     for r in spec.runs:  # before sweep.json records the new settings
         check_settings(spec, r)
-    old, attempts = load_record(spec.out)
-    full = merge_specs(old, spec)
-    save_record(spec.out, full, attempts)
     todo = [r for r in spec.runs if not is_complete(spec, r)]
     skipped = [r.name for r in spec.runs if r not in todo]
     local, interrupted, new = None, False, {}
+    if todo and client is None and scheduler is None:
+        local = plan_local(len(todo), workers=workers, threads_per_run=threads_per_run)
+        check_local_memory(replace(spec, runs=tuple(todo)), local.workers)
+    old, attempts = load_record(spec.out)
+    full = merge_specs(old, spec)
+    save_record(spec.out, full, attempts)
+    stop = StopRequest() if stop is None else stop
     if todo:
-        if client is None and scheduler is None:
-            local = plan_local(len(todo), workers=workers, threads_per_run=threads_per_run)
         threads = local.threads_per_run if local else (threads_per_run or 1)
+        _raise_if_stopped(stop)
         with (nullcontext(client) if client is not None else connect(scheduler, local)) as c:
+            _raise_if_stopped(stop)
             run = _Execution(c, full, todo, attempts, threads=threads, gather=gather, worker_dir=worker_dir,
-                             progress=progress, stop_timeout=stop_timeout)
+                             progress=progress, stop=stop, stop_timeout=stop_timeout)
             try:
                 run.follow()
-            except KeyboardInterrupt:
-                interrupted = True
-                run.stop()
             finally:
                 run.close()
-            new = run.new
+            interrupted, new = run.stopping, run.new
     summary = write_summary(spec.out)
     return SweepResult(summary=summary, attempts=new, skipped=skipped, interrupted=interrupted,
                        seconds=time.perf_counter() - t0, local=local)

@@ -138,6 +138,10 @@ def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: 
             time.sleep(HEARTBEAT_SECONDS / 3)
 
 
+def _stopping(should_stop) -> bool:
+    return should_stop is not None and should_stop()
+
+
 def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, target: int) -> tuple[int, int, bool]:
     """Train ``run`` to update ``target`` in ``folder``: (start update, end update, interrupted)."""
     from npgan.report.frames import DEFAULT_EVERY, SampleFrames, adopt_start_frames
@@ -149,6 +153,8 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, tar
         start = int(meta["update"])
         if start >= target:
             return start, start, False
+    if _stopping(should_stop):  # stopped before this run started (a worker restarted after the stop)
+        return start, start, True
     if report is not None:
         report(start)  # the run has started (from its checkpoint's update)
     images, _ = load_data(spec.dataset, "train", spec.data_dir, spec.subset)
@@ -166,7 +172,7 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, tar
             frames(update, stats, trainer)
         if report is not None:
             report(update)
-        if should_stop is not None and should_stop():
+        if _stopping(should_stop):
             raise KeyboardInterrupt  # the loop saves a checkpoint of this update and stops
 
     def start_callback(k, start_dir):  # another start of the run (npgan.train.starts): frames in its folder
@@ -176,7 +182,7 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, tar
         def on_update(update, stats, trainer):
             if start_frames is not None:
                 start_frames(update, stats, trainer)
-            if should_stop is not None and should_stop():
+            if _stopping(should_stop):
                 raise KeyboardInterrupt
         return on_update
 
@@ -234,7 +240,8 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
     root : pathlib.Path, optional
         Where run folders go on this machine (default ``spec.out``).
     should_stop : callable () -> bool, optional
-        Asked after every update; True stops the run with a checkpoint (status ``"interrupted"``).
+        Asked before training and after every update; True stops the run with a checkpoint (status
+        ``"interrupted"``); asked after training, it skips the evaluations (the next attempt makes them).
     report : callable (update) -> None, optional
         Told the update count after every update (progress).
     gather : bool
@@ -255,6 +262,7 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
             continue
         start, end, interrupted = _train(spec, run, folder, should_stop, report, target)
         first = start if first is None else first
+        interrupted = interrupted or _stopping(should_stop)  # trained, but stopped before its evaluation
         if interrupted:
             break
         if target < spec.updates and end == target:  # a run already past a milestone is not evaluated there

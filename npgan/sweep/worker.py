@@ -2,7 +2,8 @@
 
 :func:`run_task` runs in a worker's thread: it gives the run its threads (:func:`npgan.sweep.threads.run_threads`), reports the
 update count as Dask events (topic :data:`PROGRESS_TOPIC`, at most about once a second) and stops
-with a checkpoint once the client has called :func:`request_stop` for its sweep. A run that raises
+with a checkpoint once the client has registered :class:`StopSweep` for its sweep (on every worker,
+also those that join or restart later, which then start no run of that sweep). A run that raises
 (a bad setting, a NaN abort) returns a ``failed`` outcome with the error and its traceback, so the
 worker's log stays quiet and the client records it.
 """
@@ -16,6 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from distributed import get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.task import RunOutcome, run_one
@@ -26,8 +28,29 @@ _STOPPED: set[str] = set()  # sweeps whose runs are to stop (ids), in this worke
 
 
 def request_stop(sweep_id: str) -> None:
-    """Ask this worker's runs of sweep ``sweep_id`` to stop after their current update (via ``Client.run``)."""
+    """Ask this worker's runs of sweep ``sweep_id`` to stop after their current update."""
     _STOPPED.add(sweep_id)
+
+
+class StopSweep(WorkerPlugin):
+    """The stop of sweep ``sweep_id`` as a worker plugin: the scheduler sets it up on every worker,
+    also on those that join later (a worker restarted by its nanny), before they run a task.
+
+    ``Client.register_plugin(StopSweep(id), name=StopSweep.name_of(id))``.
+    """
+
+    idempotent = True
+
+    def __init__(self, sweep_id: str):
+        self.sweep_id = sweep_id
+
+    @staticmethod
+    def name_of(sweep_id: str) -> str:
+        """The plugin's name for sweep ``sweep_id`` (one per sweep; unregistered at the sweep's end)."""
+        return f"npgan-sweep-stop-{sweep_id}"
+
+    def setup(self, worker) -> None:
+        request_stop(self.sweep_id)
 
 
 def _reporter(sweep_id: str, run: RunSpec, updates: int, every: float = 1.0):
