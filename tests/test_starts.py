@@ -224,7 +224,10 @@ def test_a_sweep_run_with_starts_counts_every_starts_time(tmp_path):
     run_one(spec, runs[0], should_stop=lambda: stops.append(1) and False)
     folder = spec.folder(runs[0])
     sel = read_selection(folder)
-    assert len(stops) == 4 + 5  # asked in start 1's updates too, so a sweep can stop during any start
+    # asked in start 1's 4 updates too (a sweep can stop during any start) and in start 0's 5; and,
+    # for each of the two trainings (to the --eval-at update 4, then to 5), once before it starts and
+    # once before its evaluation (npgan.sweep.task: a stop then ends the run at once)
+    assert len(stops) == 4 + 5 + 2 * 2
     chosen = start_folder(folder, sel["chosen"])
     from npgan.sweep.task import milestone_path  # the evaluation at the choice's update is start 0's
     assert json.loads(milestone_path(folder, 4).read_text())["update"] == 4
