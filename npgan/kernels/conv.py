@@ -37,6 +37,7 @@ from .im2col import (
     _pair,
     add_bias_rows,
     channel_major,
+    channel_sums,
     col2im_fresh,
     conv_output_size,
     im2col_scratch,
@@ -223,8 +224,7 @@ def conv_transpose2d_backward(dy, ctx, need_dx=True, need_dw=True):
         x_cm, _ = channel_major(x, "gemm")                    # (C_in, H*W*N)
         dw = _gemm_fresh(x_cm, cols.T).reshape(w.shape)
         if ctx.has_bias:
-            _, sums = channel_major(dy, "dy_cm", want_sums=True)
-            db = sums.astype(w.dtype)
+            db = channel_sums(dy).astype(w.dtype)
     dx = None
     if need_dx:
         dx_cm = _gemm_fresh(w.reshape(c_in, -1), cols)        # (C_in, H*W*N)

@@ -174,14 +174,13 @@ def activation_backward(kind, dy, x, y, slope=0.01):
     -------
     dx : ndarray, shape and dtype of ``dy``, memory layout of the forward input
     """
-    ref = dense(x if x is not None else y)
-    x = None if x is None else ref
-    y = None if y is None else dense(y)
-    dy = like(dy, ref)
+    x = None if x is None else dense(x)
+    y = None if y is None else (dense(y) if x is None else like(y, x))   # all in one layout
+    dy = like(dy, x if x is not None else y)
     dx = np.empty_like(dy)
     dyf, dxf = flat(dy), flat(dx)
     xf = None if x is None else flat(x)
-    yf = None if y is None else flat(like(y, ref))
+    yf = None if y is None else flat(y)
     _in_parts(dyf.size, lambda a, b: _backward_part(kind, dyf[a:b], None if xf is None else xf[a:b],
                                                      None if yf is None else yf[a:b], slope, dxf[a:b]))
     return dx

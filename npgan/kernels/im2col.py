@@ -189,6 +189,18 @@ def _add_rows(a, bias, c0, c1):
 
 
 @njit(fastmath=True)
+def _nchw_sums(a, sums, c0, c1):
+    """``sums[c] = sum over n, l of a[n, c, l]`` for ``c0 <= c < c1``, accumulated in float64."""
+    n_img, _, length = a.shape
+    for c in range(c0, c1):
+        acc = 0.0
+        for n in range(n_img):
+            for l in range(length):
+                acc += a[n, c, l]
+        sums[c] = acc
+
+
+@njit(fastmath=True)
 def _row_sums(a, sums, c0, c1):
     """``sums[c] = sum(a[c, :])`` for ``c0 <= c < c1``, accumulated in float64."""
     length = a.shape[1]
@@ -211,6 +223,21 @@ def _over(count, elements, piece):
     parallel(lambda i: piece(*parts[i]), len(parts))
 
 
+def channel_sums(x):
+    """Per-channel sums (float64, shape (C,)) of ``(N, C, H, W)`` ``x``, batch-inner or C-contiguous,
+    read where they lie (no copy)."""
+    n, c = x.shape[:2]
+    sums = np.empty(c, dtype=np.float64)
+    buf = batch_inner(x)
+    if buf is not None:
+        rows = buf.reshape(c, -1)
+        _over(c, x.size, lambda c0, c1: _row_sums(rows, sums, c0, c1))
+    else:
+        a3 = np.ascontiguousarray(x).reshape(n, c, -1)
+        _over(c, x.size, lambda c0, c1: _nchw_sums(a3, sums, c0, c1))
+    return sums
+
+
 def channel_major(x, name, want_sums=False):
     """``(C, H*W*N)`` memory of ``(N, C, H, W)`` ``x``, and its channel sums (float64, or None).
 
@@ -219,16 +246,13 @@ def channel_major(x, name, want_sums=False):
     """
     n, c, h, w = x.shape
     buf = batch_inner(x)
-    sums = np.empty(c if want_sums else 0, dtype=np.float64)
     if buf is not None:
-        cm = buf.reshape(c, h * w * n)
-        if want_sums:
-            _over(c, x.size, lambda c0, c1: _row_sums(cm, sums, c0, c1))
-    else:
-        x = np.ascontiguousarray(x)
-        cm = scratch(name, (c, h * w * n), x.dtype)
-        cm4 = cm.reshape(c, h, w, n)
-        _over(c, x.size, lambda c0, c1: _nchw_to_chwn(x, cm4, sums, want_sums, c0, c1))
+        return buf.reshape(c, h * w * n), (channel_sums(x) if want_sums else None)
+    x = np.ascontiguousarray(x)
+    sums = np.empty(c if want_sums else 0, dtype=np.float64)
+    cm = scratch(name, (c, h * w * n), x.dtype)
+    cm4 = cm.reshape(c, h, w, n)
+    _over(c, x.size, lambda c0, c1: _nchw_to_chwn(x, cm4, sums, want_sums, c0, c1))  # sums in the same pass
     return cm, (sums if want_sums else None)
 
 

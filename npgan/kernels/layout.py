@@ -74,6 +74,11 @@ def batch_inner(a: np.ndarray) -> np.ndarray | None:
     return buf if buf.flags.c_contiguous else None
 
 
+def is_batch_inner(a: np.ndarray) -> bool:
+    """Whether ``a`` is batch-inner and not also C-contiguous: a layout its results should keep."""
+    return batch_inner(a) is not None and not a.flags.c_contiguous
+
+
 def from_batch_inner(buf: np.ndarray) -> np.ndarray:
     """The ``(N, ...)`` view of a C-contiguous ``(..., N)`` array (the inverse of :func:`batch_inner`)."""
     return buf.transpose((buf.ndim - 1,) + tuple(range(buf.ndim - 1)))
@@ -90,9 +95,8 @@ def reshape_samples(a: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarray:
     """``a`` (N, ...) reshaped to ``(N, *sample_shape)`` (row-major per sample, as ``np.reshape``),
     keeping batch-inner memory batch-inner; a view where the layout allows, else a copy."""
     n = a.shape[0]
-    buf = batch_inner(a)
-    if buf is not None and not a.flags.c_contiguous:
-        return from_batch_inner(buf.reshape(tuple(sample_shape) + (n,)))
+    if is_batch_inner(a):
+        return from_batch_inner(batch_inner(a).reshape(tuple(sample_shape) + (n,)))
     return a.reshape((n,) + tuple(sample_shape))
 
 

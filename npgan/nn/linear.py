@@ -6,8 +6,8 @@ import numpy as np
 
 from .._checks import check_int
 from ..kernels.gemm import matmul, matmul_add
+from ..kernels.layout import is_batch_inner
 from .module import Module, check_dy, check_input, make_weights
-from .shape import _inner
 
 
 class Linear(Module):
@@ -75,7 +75,7 @@ class Linear(Module):
                 self.grads["bias"] += dy.sum(axis=0)
         if not need_dx:
             return None
-        if _inner(x):   # dx in x's layout: (W.T @ dy.T).T, the transposes read by BLAS
+        if is_batch_inner(x):   # dx in x's layout: (W.T @ dy.T).T, the transposes read by BLAS
             return matmul(self.params["weight"].T, dy.T).T
         return matmul(dy, self.params["weight"])
 

@@ -7,13 +7,8 @@ import math
 import numpy as np
 
 from .._checks import check_int
-from ..kernels.layout import as_batch_inner, batch_inner, reshape_samples
+from ..kernels.layout import as_batch_inner, is_batch_inner, reshape_samples
 from .module import Module, check_dy, check_input
-
-
-def _inner(x: np.ndarray) -> bool:
-    """Is ``x`` batch-inner and not also C-contiguous (the layout its gradient should get)?"""
-    return batch_inner(x) is not None and not x.flags.c_contiguous
 
 
 def _reshape_back(layer: Module, dy: np.ndarray, need_dx: bool, name: str) -> np.ndarray | None:
@@ -37,7 +32,7 @@ class Flatten(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(x, "x", ndim=tuple(range(1, 33)), dtype=None, layer="Flatten")
         y = reshape_samples(x, (-1,))
-        self._save_for_backward((x.shape, y.shape, x.dtype, _inner(x)))
+        self._save_for_backward((x.shape, y.shape, x.dtype, is_batch_inner(x)))
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
@@ -71,7 +66,7 @@ class Reshape(Module):
             raise ValueError(f"Reshape: `x` has {per_sample} values per sample (shape {x.shape}), "
                              f"cannot reshape to {self.shape} ({self.size} values)")
         y = reshape_samples(x, self.shape)
-        self._save_for_backward((x.shape, y.shape, x.dtype, _inner(x)))
+        self._save_for_backward((x.shape, y.shape, x.dtype, is_batch_inner(x)))
         return y
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:

@@ -124,11 +124,11 @@ class OrthoJacobian(Term):
             v /= np.linalg.norm(v, axis=1, keepdims=True)
             latents.append(((z + EPS * v).astype(z.dtype), cont))
         x = nets.generate(np.concatenate([lat.assemble(zz, cat, cc, dtype=nets.dtype) for zz, cc in latents]))
-        dx = np.zeros(x.shape, dtype=x.dtype)
-        penalty = float("nan")
         if ctx.finite(x):
             parts = [x[i * m: (i + 1) * m] for i in range(len(latents))]
             penalty, d_base, d_shifted = orthogonality_penalty(parts[0], parts[1:], EPS)
             dx = np.concatenate([d_base, *d_shifted])
+        else:
+            penalty, dx = float("nan"), np.zeros(x.shape, dtype=x.dtype)
         ctx.backward_g(dx)
         return penalty
