@@ -11,6 +11,8 @@ term                   step  trains                          what it asks
                                                              continuous readings the same way
 ``ortho_jacobian``     G     G                               distinct codes move G's image in
                                                              distinct (orthogonal) directions
+``fake_invariance``    D     trunk, Q head (distorted fakes) Q reads G's category from a randomly
+                                                             distorted copy of G's image
 =====================  ====  ==============================  =======================================
 
 Adding a term is one new module with a :class:`Term` subclass and one line in :data:`TERMS`.
@@ -20,10 +22,12 @@ from npgan.train.terms.base import Schedule, StepTerms, Term, TermContext
 from npgan.train.terms.code_equivariance import CodeEquivariance
 from npgan.train.terms.code_prior import CodePrior
 from npgan.train.terms.consistency import Consistency
+from npgan.train.terms.fake_invariance import FakeInvariance
 from npgan.train.terms.ortho_jacobian import OrthoJacobian
 
 #: every term, in the order a step runs them (the order fixes the run's random stream)
-TERMS: dict[str, type[Term]] = {cls.name: cls for cls in (Consistency, CodePrior, CodeEquivariance, OrthoJacobian)}
+TERMS: dict[str, type[Term]] = {cls.name: cls for cls in (Consistency, CodePrior, CodeEquivariance, OrthoJacobian,
+                                                      FakeInvariance)}
 
 
 def build_terms(schedules) -> list[Term]:
@@ -36,4 +40,4 @@ def build_terms(schedules) -> list[Term]:
 
 
 __all__ = ["Schedule", "StepTerms", "Term", "TermContext", "TERMS", "build_terms", "Consistency", "CodePrior",
-           "CodeEquivariance", "OrthoJacobian"]
+           "CodeEquivariance", "OrthoJacobian", "FakeInvariance"]
