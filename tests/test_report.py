@@ -139,3 +139,79 @@ def test_report_errors_are_one_line(argv, message, tiny_run, tiny_nets, tmp_path
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and "Traceback" not in "".join(err)
+
+
+@pytest.mark.parametrize("latent, budget", [(LatentSpec(), 8192), (LatentSpec(continuous=3), 500),
+                                            (LatentSpec(categorical=(3, 4), continuous=2), 1),
+                                            (LatentSpec(categorical=(), continuous=0), 8)])
+def test_frame_index_is_the_page_order(latent, budget):
+    plan = plan_explorer(latent, steps=5, budget=budget)
+    idx = plan.value_indices()
+    assert [plan.frame_index(row) for row in idx] == list(range(idx.shape[0]))
+    single = [i for i, c in enumerate(plan.codes) if not c.free]
+    if len(single) >= 2:
+        values = list(plan.anchors())
+        for i in single[:2]:
+            values[i] = (values[i] + 1) % plan.codes[i].size
+        with pytest.raises(ValueError, match="two one-at-a-time codes"):
+            plan.frame_index(values)
+
+
+def test_matched_digits_read_eval_jsons_mapping():
+    from npgan.report.explorer import matched_digits
+    assert matched_digits({"mapping": {"0": 3, "1": 7, "2": 0}}, 3) == (3, 7, 0)
+    assert matched_digits({"mapping": {0: 3, 2: 0}}, 3) == (3, None, 0)   # a category left unmatched
+    assert matched_digits({"update": 5}, 10) is None and matched_digits(None, 10) is None
+
+
+def test_read_eval_checks_the_mapping(tmp_path):
+    from npgan._json import JSONFileError
+    from npgan.evaluation.eval_file import read_eval
+    base = {"update": 1, "dataset": "synthetic", "li_cat": 0.1, "h_cat": 2.3, "continuous": []}
+    path = tmp_path / "eval.json"
+    for mapping, match in (({"a": 1}, "keys must be category numbers"), ({"0": "1"}, r"mapping\[0\]"),
+                           ([1, 2], "'mapping' must be a JSON object")):
+        path.write_text(json.dumps({**base, "mapping": mapping}))
+        with pytest.raises(JSONFileError, match=match):
+            read_eval(path)
+    path.write_text(json.dumps({**base, "mapping": {"0": 4}}))
+    assert read_eval(path)["mapping"] == {"0": 4}
+
+
+def _explorer(latent=LatentSpec(noise_dim=4, categorical=(4,), continuous=1)):
+    nets = InfoGANNets(InfoGANConfig(latent=latent, batch_size=8), np.random.default_rng(0))
+    return render_explorer(nets, plan_explorer(latent, steps=3, noise=2), np.random.default_rng(1))
+
+
+def test_the_explorers_first_state_is_written_into_the_page():
+    from npgan.report.explorer_page import explorer_section
+    from npgan.report.images import data_uri, png_bytes
+    frames = _explorer()
+    page = explorer_section(frames, None, "rule")
+    refs = _Refs()
+    refs.feed(page)
+    still = next(img for img in refs.imgs if img.get("id") == "explorer-still")
+    first = frames.sheets[0][:28, 28:56]   # frame 1 of noise vector 0: c1 = 0, c2 = 0 (its values: -2, 0, 2)
+    assert np.array_equal(frames.image(frames.plan.anchors()), first)
+    assert still["src"] == data_uri(png_bytes(first), "image/png") and "c1 = 0, c2 = +0.00" in still["alt"]
+    assert '<p id="explorer-caption" aria-live="polite">c1 = 0, c2 = +0.00, noise vector 1 of 2</p>' in page
+    assert "Sweep of c1 over its categories, the other codes as set" in page
+    assert len([img for img in refs.imgs if img.get("class") == "pixels"]) == 4   # c1's strip
+    assert page.count(" disabled") == 4 + 1 + 2 + 4   # c1's buttons, c2's slider, the noise buttons, the strip
+    assert "code indices (0 to 3), not digits" in page and "digits" not in frames.manifest()["codes"][0]
+
+
+def test_c1s_buttons_carry_the_digits_matched_on_the_test_set():
+    from npgan.report.explorer_page import display_order, explorer_section
+    frames = _explorer()
+    ev = {"update": 7, "dataset": "mnist", "accuracy": 0.5, "n_test": 100, "mapping": {"0": 2, "1": 0, "3": 9}}
+    page = explorer_section(frames, ev, "rule")
+    manifest = json.loads(page.split('id="explorer-data">')[1].split("</script>")[0])
+    assert manifest["codes"][0]["digits"] == [2, 0, None, 9] and manifest["codes"][0]["order"] == [1, 0, 3, 2]
+    assert display_order(frames.plan.codes[0], (2, 0, None, 9)) == [1, 0, 3, 2]
+    assert "matched on the mnist test set" in page and "c1 = 0 \u2192 draws digit 2" in page
+    assert "accuracy 50.0 % on 100 test images" in page and "1 categories match no digit" in page
+    buttons = page.split('class="cats">')[1].split("</div>")[0]
+    assert [b.split('value="')[1].split('"')[0] for b in buttons.split("<label>")[1:]] == ["1", "0", "3", "2"]
+    assert 'aria-label="c1 = 0 (digit 2)"' in page and '<span class="digit">2</span><span class="index">0</span>' in page
+    assert "c1 = 0 (digit 2), c2 = +0.00, noise vector 1 of 2" in page

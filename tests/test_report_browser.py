@@ -129,7 +129,8 @@ def test_explorer_shows_gs_image_for_the_chosen_codes(browser, paper_layout):
     assert browser.find_element("id", "code-1").get_attribute("value") == "1.5"
     moved = _assert_shows(browser, paper_layout, data, 0, [3], [1.5, 0.0])
     assert not np.array_equal(start, moved), "the image did not change"
-    assert "c1 = 3, c2 = +1.50, c3 = +0.00" in browser.find_element("id", "explorer-caption").text
+    digit = json.loads((paper_layout.parent / "eval.json").read_text())["mapping"]["3"]
+    assert f"c1 = 3 (digit {digit}), c2 = +1.50, c3 = +0.00" in browser.find_element("id", "explorer-caption").text
     browser.find_element("id", "explorer-next").click()
     _assert_shows(browser, paper_layout, data, 1, [3], [1.5, 0.0])
     # the sweep strip of the code under the pointer: c3 from -2 to 2, the other codes as set
@@ -170,4 +171,84 @@ def test_the_page_fits_a_phone_and_is_one_file(browser, paper_layout):
     gif = paper_layout.parent / "progress.gif"
     if gif.exists():
         shutil.copy(gif, ARTIFACTS / "progress.gif")
+    assert _errors(browser) == []
+
+
+def _without_scripts(page: Path, folder: Path) -> Path:
+    """The page with its script elements taken out: what a browser shows before any script has run."""
+    import re
+    text = re.sub(r"<script>.*?</script>", "", page.read_text(), flags=re.S)
+    out = folder / "report_no_script.html"
+    out.write_text(text)
+    return out
+
+
+def _still_pixels(driver) -> np.ndarray:
+    """The first frame as the page shows it without script: the still image's pixels (red channel)."""
+    data = driver.execute_script(
+        "var im = document.getElementById('explorer-still'), c = document.createElement('canvas');"
+        "c.width = im.naturalWidth; c.height = im.naturalHeight; c.getContext('2d').drawImage(im, 0, 0);"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);")
+    return np.array(data, dtype=np.int64)[0::4].reshape(28, 28)
+
+
+def _screen_cells(shot: Path, rect: dict) -> np.ndarray:
+    """The 28 x 28 cell centres of the element at ``rect`` in a screenshot (red channel)."""
+    from PIL import Image
+    with Image.open(shot) as im:
+        px = np.asarray(im.convert("RGB"))[:, :, 0].astype(np.int64)
+    ys = (rect["y"] + (np.arange(28) + 0.5) * rect["height"] / 28).astype(int)
+    xs = (rect["x"] + (np.arange(28) + 0.5) * rect["width"] / 28).astype(int)
+    return px[np.ix_(ys, xs)]
+
+
+def test_the_first_frame_is_in_the_page_before_any_script(browser, paper_layout, tmp_path):
+    """G's first frame, its caption, the controls and c1's strip are written into the page: a browser
+    that has not run the script (a one-shot screenshot) shows them, and the script shows the same."""
+    import subprocess
+    data = _open(browser, paper_layout)
+    want = _expected(paper_layout, data, 0, [0], [0.0, 0.0])
+    caption = browser.find_element("id", "explorer-caption").text
+    title = browser.find_element("id", "explorer-strip-title").text
+    browser.get(_without_scripts(paper_layout, tmp_path).as_uri())
+    still = browser.find_element("id", "explorer-still")
+    assert still.is_displayed() and still.size["width"] >= 200
+    assert np.abs(_still_pixels(browser) - want).max() <= 1, "the still is not G's first frame"
+    assert browser.find_element("id", "explorer-caption").text == caption
+    assert browser.find_element("id", "explorer-strip-title").text == title != "Sweep"
+    assert len(browser.find_elements("css selector", "#explorer-strip img")) == 10
+    assert len(browser.find_elements("css selector", "#explorer-controls input[disabled]")) == 12
+    # a one-shot screenshot of the real page (no waiting for the sprite sheets) shows the frame
+    browser.set_window_size(1280, 2600)
+    _open(browser, paper_layout)
+    rect = browser.find_element("id", "explorer-canvas").rect
+    assert rect["y"] + rect["height"] < 2600
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report_one_shot.png"
+    shot.unlink(missing_ok=True)
+    flags = [f for f in FLAGS if not f.startswith("--window-size")]
+    subprocess.run([CHROMIUM, *flags, "--window-size=1280,2600", f"--user-data-dir={tmp_path / 'profile'}",
+                    f"--screenshot={shot}", paper_layout.as_uri()], capture_output=True, timeout=120, check=True)
+    browser.set_window_size(1280, 900)
+    assert np.abs(_screen_cells(shot, rect) - want).max() <= 2, "the one-shot screenshot does not show the frame"
+
+
+def test_c1s_buttons_are_the_matched_digits(browser, paper_layout):
+    data = _open(browser, paper_layout)
+    mapping = json.loads((paper_layout.parent / "eval.json").read_text())["mapping"]
+    digits = [mapping[str(v)] for v in range(10)]
+    assert data["codes"][0]["digits"] == digits
+    labels = browser.find_elements("css selector", "#code-0-box label")
+    shown = [(int(lab.find_element("tag name", "input").get_attribute("value")),
+              lab.find_element("css selector", ".digit").text) for lab in labels]
+    assert [d for _, d in shown] == [str(d) for d in sorted(digits)], "not in the digits' order"
+    assert all(d == str(digits[v]) for v, d in shown), "a button shows another category's digit"
+    note = browser.find_element("id", "explorer-labels").text
+    assert "matched on the synthetic test set" in note and "\u2192 draws digit" in note
+    v = next(v for v, d in enumerate(digits) if d != v) if any(d != v for v, d in enumerate(digits)) else 0
+    assert f"c1 = {v} \u2192 draws digit {digits[v]}" in note
+    browser.find_element("css selector", f"input[name=code-0][value='{v}']").find_element("xpath", "..").click()
+    assert f"c1 = {v} (digit {digits[v]})" in browser.find_element("id", "explorer-caption").text
+    assert [b.text for b in browser.find_elements("css selector", "#explorer-strip button span")] == \
+        [str(d) for d in sorted(digits)]
     assert _errors(browser) == []

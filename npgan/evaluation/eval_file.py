@@ -11,7 +11,8 @@ from npgan._json import INTEGER, LIST, NUMBER, OBJECT, TEXT, JSONFileError, chec
 #: what the file is, for messages
 EVAL_WHAT = "an evaluation written by npgan eval"
 _FIELDS = {"update": INTEGER, "dataset": TEXT, "li_cat": NUMBER, "h_cat": NUMBER, "continuous": LIST}
-_OPTIONAL = {"accuracy": NUMBER, "n_test": INTEGER, "li_cont": NUMBER, "factors": OBJECT, "checkpoint": TEXT}
+_OPTIONAL = {"accuracy": NUMBER, "n_test": INTEGER, "li_cont": NUMBER, "factors": OBJECT, "checkpoint": TEXT,
+             "mapping": OBJECT}
 _CODE = {"code": INTEGER, "rotation": NUMBER, "width": NUMBER}
 _FACTORS = {"mig": NUMBER, "mig_style": NUMBER, "style_factors": LIST, "code_names": LIST, "factor_names": LIST,
             "mi": LIST, "factor_entropies": LIST}
@@ -33,6 +34,11 @@ def read_eval(path) -> dict:
     ev = check_fields(read_json(path, EVAL_WHAT), _FIELDS, path, EVAL_WHAT, optional=_OPTIONAL)
     if "accuracy" in ev and "n_test" not in ev:
         raise JSONFileError(f"{path} is not {EVAL_WHAT}: 'accuracy' without 'n_test'")
+    if "mapping" in ev:  # category -> matched class; JSON keys are text
+        bad = [k for k in ev["mapping"] if not (k.isdigit() and k.isascii())]
+        if bad:
+            raise JSONFileError(f"{path} is not {EVAL_WHAT}: 'mapping' keys must be category numbers, got {bad[0]!r}")
+        check_items(list(ev["mapping"].values()), INTEGER, path, EVAL_WHAT, "mapping")
     for i, code in enumerate(ev["continuous"]):
         check_fields(code, _CODE, path, f"{EVAL_WHAT} (continuous[{i}])")
     if "factors" in ev:

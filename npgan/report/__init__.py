@@ -3,6 +3,7 @@
 - :mod:`~npgan.report.frames`: a sample grid from one fixed latent batch every N updates during
   training (the training loop's callback) and the progress GIF.
 - :mod:`~npgan.report.explorer`: which code combinations the explorer pre-renders, and G's frames.
+- :mod:`~npgan.report.explorer_page`: the explorer's markup: its first state without script, c1's digits.
 - :mod:`~npgan.report.page`: the self-contained HTML page (``assets/`` holds its style and script).
 - :mod:`~npgan.report.build`: :func:`build_report`, what ``npgan report RUN`` runs.
 - :mod:`~npgan.report.run_files`: the run folder's other files (metrics, ``eval.json``, figures).

@@ -92,6 +92,30 @@ class ExplorerPlan:
     def n_frames(self) -> int:
         return self.n_noise * self.frames_per_noise
 
+    def frame_index(self, values) -> int:
+        """The index, among one noise vector's frames, of the state with value index ``values[j]`` for
+        code ``j`` (the page's script computes the same). A state with two one-at-a-time codes away from
+        their anchors is not rendered: ValueError."""
+        if len(values) != len(self.codes):
+            raise ValueError(f"`values` must give one value index per code ({len(self.codes)}), got {len(values)}")
+        free, single, offset = 0, 0, 1
+        for c, v in zip(self.codes, values):
+            if not 0 <= v < c.size:
+                raise ValueError(f"{c.name} has {c.size} values, got value index {v}")
+            if c.free:
+                free = free * c.size + int(v)
+            else:
+                if v != c.anchor:
+                    if single:
+                        raise ValueError("two one-at-a-time codes away from their anchors: not rendered")
+                    single = offset + (int(v) if v < c.anchor else int(v) - 1)
+                offset += c.size - 1
+        return free * self.n_single + single
+
+    def anchors(self) -> tuple[int, ...]:
+        """The page's first state: every code at its anchor (category 0, value 0)."""
+        return tuple(c.anchor for c in self.codes)
+
     def value_indices(self) -> np.ndarray:
         """Each frame's value index for every code, for one noise vector: (frames_per_noise, n_codes)."""
         free_pos = [i for i, c in enumerate(self.codes) if c.free]
@@ -173,6 +197,22 @@ def plan_explorer(latent: LatentSpec, *, steps: int = DEFAULT_STEPS, span: float
     return ExplorerPlan(tuple(codes), n_noise)
 
 
+def matched_digits(evaluation: dict | None, n_categories: int) -> tuple[int | None, ...] | None:
+    """The class (digit) each category of c1 was matched to by ``npgan eval`` on a labelled test set.
+
+    ``evaluation`` is an ``eval.json`` (its ``mapping``, category -> class, keys as text once read
+    back, is Hungarian-matched: :func:`npgan.evaluation.clustering.cluster_accuracy`). Returns one
+    entry per category, None for a category left unmatched (more categories than classes); None
+    when there is no evaluation with a mapping (not evaluated, or no categorical code).
+    """
+    n_categories = check_int(n_categories, "n_categories", minimum=1)
+    mapping = (evaluation or {}).get("mapping")
+    if not mapping:
+        return None
+    digits = {int(k): int(v) for k, v in mapping.items()}
+    return tuple(digits.get(j) for j in range(n_categories))
+
+
 @dataclass(frozen=True)
 class ExplorerFrames:
     """The rendered explorer: its plan, the noise vectors, and one sprite sheet per noise vector.
@@ -187,6 +227,13 @@ class ExplorerFrames:
     sheets: tuple[np.ndarray, ...]
     cols: int
     frame: tuple[int, int]
+
+    def image(self, values, noise: int = 0) -> np.ndarray:
+        """The frame of the state ``values`` (value indices, see :meth:`ExplorerPlan.frame_index`) for
+        noise vector ``noise``: uint8 grey, shape ``frame``."""
+        k = self.plan.frame_index(values)
+        (h, w), row, col = self.frame, *divmod(k, self.cols)
+        return self.sheets[noise][row * h: (row + 1) * h, col * w: (col + 1) * w]
 
     def manifest(self) -> dict:
         """What the page's script needs, JSON-able (the noise vectors are float32, written exactly)."""

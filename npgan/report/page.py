@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
 import statistics
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,7 +16,8 @@ from string import Template
 
 from npgan import __version__
 from npgan.report.explorer import ExplorerFrames
-from npgan.report.images import data_uri, png_bytes
+from npgan.report.explorer_page import explorer_section
+from npgan.report.images import data_uri
 from npgan.train.starts import read_selection
 
 _E = html.escape
@@ -208,36 +208,7 @@ def _explorer_rule(frames: ExplorerFrames) -> str:
 
 
 def _explorer_section(c: ReportContent) -> str:
-    f = c.explorer
-    sheets = "".join(f'<img class="explorer-sheet" hidden alt="" src="{data_uri(png_bytes(s), "image/png")}">'
-                     for s in f.sheets)
-    manifest = json.dumps(f.manifest(), separators=(",", ":")).replace("</", "<\\/")
-    return f"""<section id="explorer-section" aria-labelledby="explorer-h">
-<h2 id="explorer-h">Explorer: turn the codes</h2>
-<p>Pick a category for each categorical code and drag a slider for each continuous code (arrow keys work
-too); the image is G's output for those codes and the chosen noise vector. The strip shows the code under
-the pointer (or with the keyboard focus) swept over its values; click a cell to jump there.</p>
-<p class="muted">{_E(_explorer_rule(f))}</p>
-<div id="explorer" class="explorer" data-ready="false">
- <div class="view">
-  <canvas id="explorer-canvas" role="img" aria-label="G's image for the chosen codes" width="{f.frame[1]}"
-   height="{f.frame[0]}"></canvas>
-  <p id="explorer-caption" aria-live="polite"></p>
-  <div class="noise" role="group" aria-label="noise vector">
-   <button type="button" id="explorer-prev" aria-label="previous noise vector">&#9664;</button>
-   <output id="explorer-noise"></output>
-   <button type="button" id="explorer-next" aria-label="next noise vector">&#9654;</button>
-  </div>
-  <p id="explorer-note" class="muted" aria-live="polite"></p>
- </div>
- <div id="explorer-controls" class="controls"></div>
- <div class="sweep"><h3 id="explorer-strip-title">Sweep</h3>
-  <div id="explorer-strip" class="strip" role="group" aria-labelledby="explorer-strip-title"></div></div>
-</div>
-<script type="application/json" id="explorer-data">{manifest}</script>
-{sheets}
-<noscript><p>The explorer needs JavaScript; the figures below do not.</p></noscript>
-</section>"""
+    return explorer_section(c.explorer, c.evaluation, _explorer_rule(c.explorer))
 
 
 def _progress_section(c: ReportContent) -> str:

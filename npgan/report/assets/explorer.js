@@ -4,6 +4,10 @@
  * one sprite sheet per noise vector. The frame index below must match ExplorerPlan.value_indices:
  * free codes row-major (first code slowest), then the "single" state (0: every single code at its
  * anchor; then each single code's non-anchor values in order).
+ *
+ * The page is written with the first state already shown (npgan/report/explorer_page.py): a still
+ * image, the caption, the controls (disabled) and the strip. This script enables the controls, puts
+ * its canvas in the still's place and redraws what a change of state changes.
  */
 (function () {
   "use strict";
@@ -15,6 +19,7 @@
   var H = data.frame[0], W = data.frame[1];
   var sheets = Array.prototype.slice.call(document.querySelectorAll("img.explorer-sheet"));
   var canvas = document.getElementById("explorer-canvas");
+  var still = document.getElementById("explorer-still");
   var ctx = canvas.getContext("2d");
   var caption = document.getElementById("explorer-caption");
   var note = document.getElementById("explorer-note");
@@ -58,8 +63,18 @@
     return c.kind === "categorical" ? String(c.values[v]) : (c.values[v] >= 0 ? "+" : "\u2212") + Math.abs(c.values[v]).toFixed(2);
   }
 
+  function digit(c, v) {
+    /* the digit category v of c draws (matched on a labelled test set), or null */
+    return c.digits && c.digits[v] !== null && c.digits[v] !== undefined ? c.digits[v] : null;
+  }
+
+  function named(c, v) {
+    var d = digit(c, v);
+    return c.name + " = " + fmt(c, v) + (d === null ? "" : " (digit " + d + ")");
+  }
+
   function describe(values) {
-    var parts = codes.map(function (c, i) { return c.name + " = " + fmt(c, values[i]); });
+    var parts = codes.map(function (c, i) { return named(c, values[i]); });
     parts.push("noise vector " + (state.noise + 1) + " of " + data.n_noise);
     return parts.join(", ");
   }
@@ -88,17 +103,18 @@
     stripTitle.textContent = "Sweep of " + c.name + (c.kind === "categorical" ? " over its categories" : " from " +
       fmt(c, 0) + " to " + fmt(c, c.values.length - 1)) + ", the other codes as set" +
       (c.free ? "" : " (the other one-at-a-time codes at their anchors)");
-    c.values.forEach(function (_, v) {
+    var order = c.order || c.values.map(function (_, v) { return v; });  /* c1 by matched digit */
+    order.forEach(function (v) {
       var b = document.createElement("button");
       b.type = "button";
       b.setAttribute("aria-pressed", String(v === state.values[i]));
-      b.setAttribute("aria-label", "show " + c.name + " = " + fmt(c, v));
+      b.setAttribute("aria-label", "show " + named(c, v));
       var cv = document.createElement("canvas");
       cv.width = W; cv.height = H;
       cv.setAttribute("aria-hidden", "true");
       draw(cv, withValue(state.values, i, v));
       var lab = document.createElement("span");
-      lab.textContent = fmt(c, v);
+      lab.textContent = c.digits ? (digit(c, v) === null ? "\u2013" : String(digit(c, v))) : fmt(c, v);
       b.appendChild(cv); b.appendChild(lab);
       b.addEventListener("click", function () { set(i, v); });
       strip.appendChild(b);
@@ -131,58 +147,41 @@
 
   function focusCode(i) { if (state.sweep !== i) { state.sweep = i; syncControls(); renderStrip(); } }
 
-  function buildControls() {
+  function wireControls() {
+    /* the controls are in the page (disabled until now): listen to them */
     codes.forEach(function (c, i) {
-      var box = document.createElement("fieldset");
-      box.id = "code-" + i + "-box";
-      var legend = document.createElement("legend");
-      legend.textContent = c.name + (c.kind === "categorical" ? " (categorical, " + c.values.length + " categories)" :
-        " (continuous, " + fmt(c, 0) + " to " + fmt(c, c.values.length - 1) + ")") + (c.free ? "" : ", one at a time");
-      box.appendChild(legend);
       if (c.kind === "categorical") {
-        var row = document.createElement("div");
-        row.className = "cats";
-        c.values.forEach(function (val, v) {
-          var lab = document.createElement("label");
-          var inp = document.createElement("input");
-          inp.type = "radio"; inp.name = "code-" + i; inp.value = String(v);
-          inp.setAttribute("aria-label", c.name + " = " + val);
+        controls.querySelectorAll("input[name=code-" + i + "]").forEach(function (inp) {
+          var v = parseInt(inp.value, 10);
+          inp.disabled = false;
           inp.addEventListener("change", function () { if (inp.checked) { set(i, v); } });
-          lab.appendChild(inp); lab.appendChild(document.createTextNode(String(val)));
-          row.appendChild(lab);
         });
-        box.appendChild(row);
       } else {
-        var wrap = document.createElement("div");
-        wrap.className = "slider";
-        var s = document.createElement("input");
+        var s = document.getElementById("code-" + i);
         var step = c.values[1] - c.values[0];
-        s.type = "range"; s.id = "code-" + i;
-        s.min = String(c.values[0]); s.max = String(c.values[c.values.length - 1]); s.step = String(step);
-        s.setAttribute("aria-label", c.name);
+        s.disabled = false;
         s.addEventListener("input", function () { set(i, Math.round((parseFloat(s.value) - c.values[0]) / step)); });
-        var out = document.createElement("output");
-        out.id = "code-" + i + "-out";
-        out.setAttribute("for", s.id);
-        wrap.appendChild(s); wrap.appendChild(out);
-        box.appendChild(wrap);
       }
+      var box = document.getElementById("code-" + i + "-box");
       box.addEventListener("mouseenter", function () { focusCode(i); });
       box.addEventListener("focusin", function () { focusCode(i); });
-      controls.appendChild(box);
     });
-    document.getElementById("explorer-prev").addEventListener("click", function () {
+    var prev = document.getElementById("explorer-prev"), next = document.getElementById("explorer-next");
+    prev.disabled = false; next.disabled = false;
+    prev.addEventListener("click", function () {
       state.noise = (state.noise + data.n_noise - 1) % data.n_noise; render();
     });
-    document.getElementById("explorer-next").addEventListener("click", function () {
+    next.addEventListener("click", function () {
       state.noise = (state.noise + 1) % data.n_noise; render();
     });
   }
 
   function start() {
     canvas.width = W; canvas.height = H;
-    buildControls();
+    wireControls();
     render();
+    if (still) { still.remove(); }
+    canvas.hidden = false;
     root.setAttribute("data-ready", "true");
   }
 
