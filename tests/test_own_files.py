@@ -65,7 +65,6 @@ def _one_error(capsys, command: str) -> str:
     (["curves", "RUN", "--out", "RUN/config"], None),  # config.png: a new file, nothing of the run touched
     (["sample", "RUN", "--out", "RUN/notes.png"], "notes.png exists and is not a PNG image"),
     (["traverse", "RUN", "--out", "RUN/notes"], "traverse_cat0.png exists and is not a PNG image"),
-    (["eval", "RUN", "--json", "RUN/notes/e.json", *EVAL], "mi_matrix.png exists and is not a PNG image"),
 ])
 def test_no_output_option_writes_over_a_file_it_did_not_make(argv, message, run, capsys):
     (run / "notes.png").write_text("my notes")
@@ -94,7 +93,7 @@ def test_the_commands_own_outputs_are_replaced(run, capsys):
     assert main(["eval", str(run), *EVAL]) == 0
 
 
-@pytest.mark.parametrize("command, default", [("sample", "samples.png"), ("curves", "li_curves.png")])
+@pytest.mark.parametrize("command, default", [("sample", "samples.png"), ("curves", "li_curve.png")])
 def test_out_prints_the_file_it_wrote(command, default, run, tmp_path, capsys):
     for out, written in ((tmp_path / "plain", tmp_path / "plain.png"), (tmp_path, tmp_path / default)):
         capsys.readouterr()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, error_line,
@@ -40,23 +42,27 @@ def cmd_traverse(args) -> int:
 def cmd_sample(args) -> int:
     import numpy as np
     from npgan.figures import save_samples
-    out = output_file(args.out, "--out", ".png", "samples.png")
+    from npgan.report.run_files import SAMPLES_FIGURE
+    default = run_folder(args.checkpoint) / SAMPLES_FIGURE  # beside the run, the name npgan train gives it
+    out = output_file(args.out or str(default), "--out", ".png", SAMPLES_FIGURE)
     nets, _ = load_run(args.checkpoint)
     print(_figures(lambda: save_samples(nets, out, np.random.default_rng(args.seed), n=args.n)))
     return 0
 
 
 def _eval_outputs(args) -> Path:
-    """Where eval writes its JSON, after checking it and the heat maps beside it (:func:`check_replaceable`)."""
+    """Where eval writes its JSON, after checking it and the heat maps, which stay in the run folder
+    whatever --json says (:func:`check_replaceable`)."""
     from npgan.report.run_files import CLASS_FIGURE, EVAL_NAME, MI_FIGURE
+    folder = run_folder(args.checkpoint)
     if args.json:
         json_path = output_file(args.json, "--json", ".json", EVAL_NAME)
     else:  # the run's own eval.json: written again even if damaged
-        json_path = run_folder(args.checkpoint) / EVAL_NAME
+        json_path = folder / EVAL_NAME
         if json_path.is_dir():
             raise CLIError(f"{json_path} is a folder, not a file")
     for name in (MI_FIGURE, CLASS_FIGURE):
-        check_replaceable(json_path.parent / name, "--json" if args.json else "eval", "png")
+        check_replaceable(folder / name, "eval", "png")
     return json_path
 
 
@@ -70,7 +76,8 @@ def cmd_eval(args) -> int:
     try:
         nets, result, figures = evaluate_and_save(
             args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
-            samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed)
+            samples=args.samples, bases=args.bases, limit=args.limit, seed=args.seed,
+            log=lambda line: print(f"npgan eval: {line}", file=sys.stderr))  # the phases, not in the table
     except (FileNotFoundError, MNISTDownloadError, ValueError) as exc:
         raise CLIError(error_line(exc)) from exc
     print(format_eval(result, nets.config.latent.n_categorical))
@@ -95,11 +102,22 @@ def _curve_run(run: Path):
     return f"{kind} (seed {meta.get('seed', 0)})", read_run_metrics(run), config.model.latent.categorical_entropy()
 
 
+def _curves_default(runs: list[Path]) -> Path:
+    """Where ``npgan curves`` writes without --out: the run's own li_curve.png for one run, else
+    li_curve.png in the folder that holds them all (a sweep arm's seeds: the arm's folder)."""
+    from npgan.report.run_files import LI_FIGURE
+    if len(runs) == 1:
+        return runs[0] / LI_FIGURE
+    return Path(os.path.commonpath([r.resolve() for r in runs])) / LI_FIGURE
+
+
 def cmd_curves(args) -> int:
     from npgan.figures import plot_li_curves
-    out = output_file(args.out, "--out", ".png", "li_curves.png")
+    from npgan.report.run_files import LI_FIGURE
+    paths = [Path(r) for r in args.runs]
+    out = output_file(args.out or str(_curves_default(paths)), "--out", ".png", LI_FIGURE)
     runs, h_c = {}, None
-    for run in map(Path, args.runs):
+    for run in paths:
         label, records, h_c = _curve_run(run)
         if label in runs:  # two runs of one kind and seed: tell them apart by folder
             label = f"{label} {run}"
@@ -109,41 +127,53 @@ def cmd_curves(args) -> int:
 
 
 def add_parser(sub) -> None:
-    v = sub.add_parser("traverse", help="latent traversal figures (paper Figure 2)")
+    v = sub.add_parser("traverse", help="latent traversal figures (paper Figure 2)",
+                       description="Write the Figure 2 traversals (traverse_cat0.png, traverse_cont0.png ...) "
+                                   "beside the checkpoint, or into --out.")
     v.add_argument("checkpoint", help="checkpoint file or run folder")
     v.add_argument("--out", default=None, help="output folder (default: beside the checkpoint)")
     v.add_argument("--range", type=positive_float_max(MAX_RANGE), default=2.0,
                    help=f"sweep continuous codes over [-R, R] (default 2, at most {MAX_RANGE:g})")
-    v.add_argument("--seed", type=nonneg_int, default=0)
+    v.add_argument("--seed", type=nonneg_int, default=0, help="seed of the noise and the other codes (default 0)")
     v.set_defaults(func=cmd_traverse)
 
-    e = sub.add_parser("eval", help="accuracy, L_I and rotation/width correlations")
+    e = sub.add_parser("eval", help="accuracy, L_I and rotation/width correlations",
+                       description="Evaluate a run: c1's Hungarian-matched accuracy on the test images, L_I on "
+                                   "fresh samples, each continuous code's rotation/width correlation, and on the "
+                                   "synthetic digits the code-by-factor report (MIG). Prints a table and writes "
+                                   "eval.json and the heat maps beside the checkpoint; each phase is announced on "
+                                   "stderr as it starts.")
     e.add_argument("checkpoint", help="checkpoint file or run folder")
-    e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the checkpoint's")
-    e.add_argument("--data-dir", default=None)
+    e.add_argument("--dataset", choices=DATASETS, default=None, help="test data (default: the checkpoint's)")
+    e.add_argument("--data-dir", default=None, help="MNIST folder (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     e.add_argument("--samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,})")
+                   help=f"samples for the L_I estimate (default 10,000, at most {MAX_EVAL_SAMPLES:,})")
     e.add_argument("--bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (at most {MAX_BASES})")
+                   help=f"base latents per continuous sweep (default 64, at most {MAX_BASES})")
     e.add_argument("--limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,})")
+                   help=f"use only the first N test images (default: all {MAX_TEST_IMAGES:,})")
     e.add_argument("--json", default=None,
                    help="output .json file, new or an earlier evaluation (default: eval.json beside the checkpoint); "
-                        "the heat maps go beside it")
-    e.add_argument("--seed", type=nonneg_int, default=0)
+                        "moves the JSON only: the heat maps stay beside the checkpoint")
+    e.add_argument("--seed", type=nonneg_int, default=0, help="seed of the L_I samples and the sweeps (default 0)")
     e.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("sample", help="a grid of random samples")
+    s = sub.add_parser("sample", help="a grid of random samples",
+                       description="Draw a grid of G's samples into samples.png beside the checkpoint, or --out.")
     s.add_argument("checkpoint", help="checkpoint file or run folder")
-    s.add_argument("--out", default="samples.png",
-                   help="a .png file (.png is added to a name without a suffix; in a folder: samples.png)")
+    s.add_argument("--out", default=None,
+                   help="a .png file (default: samples.png beside the checkpoint; .png is added to a name "
+                        "without a suffix; in a folder: samples.png)")
     s.add_argument("--n", type=positive_int_max(MAX_SAMPLES), default=100,
                    help=f"number of samples (default 100, at most {MAX_SAMPLES:,})")
-    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.add_argument("--seed", type=nonneg_int, default=0, help="seed of the latents (default 0)")
     s.set_defaults(func=cmd_sample)
 
-    c = sub.add_parser("curves", help="Figure 1: L_I against updates for several runs")
+    c = sub.add_parser("curves", help="Figure 1: L_I against updates for several runs",
+                       description="Draw L_I against updates for one or more runs into li_curve.png: the run's own "
+                                   "for one run, else in the folder that holds them all, or --out.")
     c.add_argument("runs", nargs="+", help="run folders (InfoGAN and GAN baseline)")
-    c.add_argument("--out", default="li_curves.png",
-                   help="a .png file (.png is added to a name without a suffix; in a folder: li_curves.png)")
+    c.add_argument("--out", default=None,
+                   help="a .png file (default: li_curve.png in the run folder, or in the folder holding the runs; "
+                        ".png is added to a name without a suffix; in a folder: li_curve.png)")
     c.set_defaults(func=cmd_curves)

@@ -28,7 +28,7 @@ def _jsonable(report: dict) -> dict:
 
 
 def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, download: bool = False,
-                 samples: int = 10000, bases: int = 64, limit: int | None = None, seed: int = 0):
+                 samples: int = 10000, bases: int = 64, limit: int | None = None, seed: int = 0, log=None):
     """Evaluate the networks in ``checkpoint`` (a checkpoint file or a run folder).
 
     Parameters
@@ -45,6 +45,9 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
         Use only the first ``limit`` test images.
     seed : int
         Seed of the samples and sweeps.
+    log : callable, optional
+        Called with one line as each phase starts (the accuracy, the factor report, L_I, the
+        sweeps), so a caller can show where a minute-long evaluation is; the CLI prints them.
 
     Returns
     -------
@@ -62,6 +65,7 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
     bases = check_int(bases, "bases", minimum=2)
     if limit is not None:
         limit = check_int(limit, "limit", minimum=1)
+    log = log or (lambda line: None)
     nets, meta = load_trained(checkpoint)
     dataset = dataset or meta["dataset"]
     if dataset not in DATASETS:
@@ -72,14 +76,19 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
         result = {"checkpoint": str(checkpoint), "update": meta["update"], "dataset": dataset}
         if lat.categorical:
             kw = {"data_dir": data_dir, "download": download} if dataset == "mnist" else {}
+            log(f"accuracy of c1 on the {dataset} test images" + (f" (the first {limit:,})" if limit else ""))
             images, labels = load_dataset(dataset, split="test", n=limit, **kw)
             pred = categorical_predictions(nets, images)
             acc, mapping, confusion = cluster_accuracy(labels.astype(np.int64), pred, 10, lat.categorical[0])
             result.update(accuracy=acc, n_test=int(images.shape[0]), mapping=mapping, confusion=confusion.tolist())
         if dataset == "synthetic":
-            test = make_synthetic_digits(limit or SYNTHETIC_SIZES["test"], SYNTHETIC_SEEDS["test"])
-            result["factors"] = _jsonable(factor_report(nets, test))
+            n_test = limit or SYNTHETIC_SIZES["test"]
+            log(f"factor report (mutual information, MIG) on {n_test:,} synthetic test images")
+            result["factors"] = _jsonable(factor_report(nets, make_synthetic_digits(n_test, SYNTHETIC_SEEDS["test"])))
+        log(f"L_I on {samples:,} fresh samples")
         result.update(estimate_li(nets, samples, rng))
+        if lat.continuous:
+            log(f"continuous sweeps: {lat.continuous} codes x {bases:,} base latents x 11 values")
         result["continuous"] = sweep_correlations(nets, rng, n_bases=bases)
     return nets, result
 

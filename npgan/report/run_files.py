@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 EVAL_NAME = "eval.json"
-#: the heat maps :func:`evaluate_and_save` writes beside the JSON
+#: the heat maps :func:`evaluate_and_save` writes into the run folder
 MI_FIGURE, CLASS_FIGURE = "mi_matrix.png", "class_rho.png"
+#: a sample grid and the L_I curve: one name each, whether npgan train or npgan sample / curves draws them
+SAMPLES_FIGURE, LI_FIGURE = "samples.png", "li_curve.png"
 
 
 def read_metrics(run_dir) -> list[dict]:
@@ -41,7 +43,8 @@ def evaluate_and_save(checkpoint, json_path=None, **kwargs) -> tuple[object, dic
     checkpoint : str or Path
         A checkpoint file or a run folder.
     json_path : str or Path, optional
-        Where the JSON goes (default ``eval.json`` in the run folder); the heat maps go beside it.
+        Where the JSON goes (default ``eval.json`` in the run folder); the heat maps go into the
+        run folder either way (``npgan eval --json`` moves the JSON alone).
     **kwargs
         Passed on to ``evaluate_run`` (``dataset``, ``data_dir``, ``download``, ``samples`` ...).
 
@@ -60,10 +63,10 @@ def evaluate_and_save(checkpoint, json_path=None, **kwargs) -> tuple[object, dic
     figures = []
     if "factors" in result:
         rep = result["factors"]
-        rep["figure"] = str(plot_mi_matrix(rep, json_path.parent / MI_FIGURE))
+        rep["figure"] = str(plot_mi_matrix(rep, folder / MI_FIGURE))
         figures.append(Path(rep["figure"]))
         if rep["class_rho"] is not None:
-            rep["class_figure"] = str(plot_class_correlations(rep, json_path.parent / CLASS_FIGURE))
+            rep["class_figure"] = str(plot_class_correlations(rep, folder / CLASS_FIGURE))
             figures.insert(0, Path(rep["class_figure"]))
     json_path.write_text(json.dumps(result, indent=2))
     return nets, result, figures
@@ -81,9 +84,9 @@ def save_run_figures(nets, records: list[dict], out_dir, seed: int) -> list[Path
     rng = np.random.default_rng(seed)
     label = "GAN" if model.gan_baseline else "InfoGAN"
     paths = save_traversals(nets, out, rng, label=label)
-    paths.append(save_samples(nets, out / "samples.png", rng))
+    paths.append(save_samples(nets, out / SAMPLES_FIGURE, rng))
     if records:
         if model.latent.categorical:
-            paths.append(plot_li_curves({label: records}, model.latent.categorical_entropy(), out / "li_curve.png"))
+            paths.append(plot_li_curves({label: records}, model.latent.categorical_entropy(), out / LI_FIGURE))
         paths.append(plot_losses(records, out / "losses.png"))
     return paths
