@@ -20,12 +20,13 @@ def cmd_recipes(args) -> int:
     table = {col: resolve(*col).settings() for col in columns}
     for name, r in RECIPES.items():
         print(f"{name:>6}: {r.summary}")
-    print("\nsettings (npgan train --recipe NAME --set KEY=VALUE; * differs from the default):")
+    print("\nsettings (npgan train --recipe NAME --set KEY=VALUE); the 'default' column holds npgan's built-in "
+          "settings (TrainingConfig()), which each recipe changes; * marks a value that differs from them:")
     width = max(len(k) for k in defaults)
-    print(f"  {'':{width}}" + "".join(f"{r + '/' + d:>18}" for r, d in columns))
+    print(f"  {'':{width}}{'default':>18}" + "".join(f"{r + '/' + d:>18}" for r, d in columns))
     for key, default in defaults.items():
         cells = "".join(f"{_show(table[c][key]) + ('*' if table[c][key] != default else ' '):>18}" for c in columns)
-        print(f"  {key:{width}}{cells}")
+        print(f"  {key:{width}}{_show(default) + ' ':>18}{cells}")
     print("\nextra training terms (KEY.weight / .start / .early_weight / .early_updates):")
     for name, cls in TERMS.items():
         print(f"  {name}: {cls.step} step, trains {cls.trains}; logs {cls.logs}")
@@ -35,6 +36,10 @@ def cmd_recipes(args) -> int:
 
 
 def add_parser(sub) -> None:
-    r = sub.add_parser("recipes", help="every recipe's settings, and the extra training terms")
-    r.add_argument("--dataset", choices=DATASETS, default=None, help="one dataset only")
+    r = sub.add_parser("recipes", help="every recipe's settings, and the extra training terms",
+                       description="List every recipe (npgan train --recipe NAME) with its settings on each dataset "
+                                   "beside the defaults they change (a * marks a value that differs from the "
+                                   "'default' column, npgan's built-in settings), then the extra training terms "
+                                   "and the starts. Every KEY can be set with npgan train --set KEY=VALUE.")
+    r.add_argument("--dataset", choices=DATASETS, default=None, help="one dataset only (default: both)")
     r.set_defaults(func=cmd_recipes)

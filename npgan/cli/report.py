@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
                                    "an explorer that shows G's image as you turn each code, and the progress "
                                    "animation.")
     r.add_argument("run", help="run folder (or its checkpoint.npz)")
-    r.add_argument("--data-dir", default=None, help="MNIST folder, for evaluating an MNIST run")
+    r.add_argument("--data-dir", default=None, help="MNIST folder, for evaluating an MNIST run (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     r.add_argument("--seed", type=nonneg_int, default=None,
                    help="seed of the explorer's noise vectors and the figures (default: the run's)")
     r.add_argument("--steps", type=int_at_least(3, "odd, at least 3", MAX_STEPS), default=None,

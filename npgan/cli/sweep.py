@@ -133,7 +133,7 @@ def add_parser(sub) -> None:
     s.add_argument("--dataset", choices=DATASETS, default="synthetic",
                    help="synthetic digits (default; rendered on each worker) or MNIST (--data-dir)")
     s.add_argument("--data-dir", default=None,
-                   help="MNIST folder, the same path on every worker (else $NPGAN_DATA, else ~/.cache/npgan/mnist)")
+                   help="MNIST folder, the same path on every worker (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     s.add_argument("--recipe", nargs="+", choices=list(RECIPES), default=["npgan"], metavar="RECIPE",
                    help=f"one arm per recipe (of {', '.join(RECIPES)}; default npgan)")
     s.add_argument("--seeds", nargs="+", default=["0"], metavar="SEEDS",
@@ -141,28 +141,30 @@ def add_parser(sub) -> None:
                         "has at most npgan.sweep.plan.MAX_RUNS = 1000 runs: arms x seeds)")
     s.add_argument("--set", dest="sets", type=setting, action="append", metavar="KEY=VALUE",
                    help="a setting for every arm; give a key several times to vary it (one arm per value), "
-                        "e.g. --set consistency.weight=0.5 --set consistency.weight=1")
+                        "e.g. --set consistency.weight=0.5 --set consistency.weight=1 (default: the recipes' settings)")
     s.add_argument("--gan-baseline", action="store_true",
                    help="one more arm, 'gan': the first recipe as a regular GAN (Q a detached probe)")
     s.add_argument("--updates", type=positive_int_max(MAX_UPDATES), default=5000,
                    help=f"updates per run (default 5000, at most {MAX_UPDATES:,})")
     s.add_argument("--out", default="runs/sweep", help="the sweep's folder: ARM/seedK per run (default runs/sweep)")
     s.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
-                   help=f"train on the first N images only (at most {MAX_SUBSET:,})")
+                   help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
     s.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
     s.add_argument("--no-figures", action="store_true", help="skip each run's figures (summary.png is drawn)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar (a line per finished run)")
     s.add_argument("--report", default=None, metavar="DIR",
-                   help="only rebuild DIR's summary from its finished runs (trains nothing, needs no Dask)")
+                   help="only rebuild DIR's summary from its finished runs (trains nothing, needs no Dask; "
+                        "default: run the sweep)")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
     e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,})")
+                   help=f"samples for the L_I estimate (default 10,000, at most {MAX_EVAL_SAMPLES:,})")
     e.add_argument("--eval-bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (at most {MAX_BASES})")
+                   help=f"base latents per continuous sweep (default 64, at most {MAX_BASES})")
     e.add_argument("--eval-limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help="use only the first N test images")
+                   help=f"use only the first N test images (default: all {MAX_TEST_IMAGES:,})")
     e.add_argument("--eval-at", type=positive_int_max(MAX_UPDATES), nargs="+", default=[], metavar="U",
-                   help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table)")
+                   help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table; "
+                        "default: only at the end)")
     c = s.add_argument_group("where the runs go")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="an existing Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster sized "
