@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from npgan.cli import _common
@@ -172,9 +173,52 @@ def _train(config, images, options, args, dataset, callback=None, start_callback
         raise CLIError(os_error_message(exc)) from None
 
 
+def _duration(seconds: float) -> str:
+    """``seconds`` for a person: "42.0 s", "3 min 05 s", "2 h 07 min"."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min {int(seconds % 60):02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def summary_lines(out: Path, evaluation: dict | None, seconds: float) -> list[str]:
+    """The summary ``npgan train`` ends with: wall time, c1's accuracy, L_I against H(c), MIG where the
+    factors are known, and where the outputs are. ``evaluation`` is the run's eval.json (the numbers the
+    report was built from, not measured again); None when the run was not evaluated (--no-figures)."""
+    lines = [f"npgan train: finished in {_duration(seconds)}; outputs in {out}"]
+    if evaluation is None:
+        lines.append(f"  not evaluated: npgan eval {out} measures c1's accuracy, L_I and MIG")
+        return lines
+    ev = evaluation
+    if "accuracy" in ev:
+        lines.append(f"  accuracy of c1: {ev['accuracy']:.4f} (Hungarian-matched, {ev['n_test']:,} "
+                     f"{ev['dataset']} test images)")
+    lines.append(f"  L_I: {ev['li_cat']:.3f} of H(c) = {ev['h_cat']:.3f} nats (categorical codes, fresh samples)")
+    factors = ev.get("factors")
+    if factors is not None:
+        style = " + ".join(factors["style_factors"])
+        mig = "n/a" if factors["mig"] is None else f"{factors['mig']:.3f}"
+        mig_style = "n/a" if factors["mig_style"] is None else f"{factors['mig_style']:.3f}"
+        lines.append(f"  MIG: {mig} (all factors), {mig_style} ({style})")
+    lines.append(f"  report: {out / 'report.html'}; evaluation: {out / 'eval.json'} (npgan eval {out} prints it)")
+    return lines
+
+
+def _evaluation(out: Path) -> dict | None:
+    """The run's eval.json as the report left it (None if there is none)."""
+    from npgan.evaluation.eval_file import read_eval
+    try:
+        return read_eval(out / "eval.json")
+    except FileNotFoundError:
+        return None
+
+
 def cmd_train(args) -> int:
     from npgan.train import TrainOptions
 
+    t0 = time.perf_counter()
     out = Path(args.out)
     _check_folder(args, out)
     if args.resume:
@@ -226,9 +270,12 @@ def cmd_train(args) -> int:
         gif = write_progress_gif(out)
         if gif is not None:
             print(f"samples: {out / 'samples'} (every {frames.every} updates), animation: {gif}")
+    evaluation = None
     if not args.no_figures and records:
         from npgan.cli.report import make_report
         make_report(out, data_dir=args.data_dir)
+        evaluation = _evaluation(out)  # what the report evaluated (or reused): not measured twice
+    print("\n".join(summary_lines(out, evaluation, time.perf_counter() - t0)))
     return 0
 
 
@@ -239,15 +286,16 @@ def add_parser(sub) -> None:
                                    "recipe (npgan recipes lists them) or a run's config.json, with --set on top.")
     t.add_argument("--dataset", choices=DATASETS, default=None,
                    help="built-in synthetic digits (default, no download) or MNIST")
-    t.add_argument("--data-dir", default=None, help="MNIST folder (else $NPGAN_DATA, else ~/.cache/npgan/mnist)")
+    t.add_argument("--data-dir", default=None, help="MNIST folder (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     t.add_argument("--recipe", choices=list(RECIPES), default=None,
                    help="npgan (default): the paper's recipe plus npgan's terms; paper: faithful to the paper; "
                         "code: the original code's")
     t.add_argument("--set", dest="sets", type=setting, action="append", metavar="KEY=VALUE",
                    help="change one setting (repeatable), e.g. --set lambda_cont=0.2 --set consistency.weight=0; "
-                        "npgan recipes lists the keys")
+                        "npgan recipes lists the keys (default: the recipe's settings)")
     t.add_argument("--config", default=None, metavar="CONFIG_JSON",
-                   help="repeat a run: its config.json's settings, seed, dataset and updates (flags given win)")
+                   help="repeat a run: its config.json's settings, seed, dataset and updates (flags given win; "
+                        "default: none, a new run of --recipe)")
     t.add_argument("--gan-baseline", action="store_true",
                    help="regular GAN (lambda = 0 for G and the trunk, no extra terms); Q trained as a detached probe")
     t.add_argument("--updates", type=positive_int_max(MAX_UPDATES), default=None,
@@ -261,7 +309,7 @@ def add_parser(sub) -> None:
                    help="delete the run in --out (checkpoint, metrics, config.json) and start again")
     t.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
     t.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
-                   help=f"train on the first N images only (at most {MAX_SUBSET:,})")
+                   help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--samples-every", type=nonneg_int, default=None, metavar="N",
                    help="a sample grid from one fixed latent batch every N updates (default 250; 0: none) "
@@ -270,6 +318,6 @@ def add_parser(sub) -> None:
     p = t.add_argument_group("the paper's hyperparameters (the rest: --set, npgan recipes)")
     p.add_argument("--batch-size", type=positive_int_max(MAX_BATCH_SIZE), default=None,
                    help=f"default 128, at most {MAX_BATCH_SIZE}")
-    p.add_argument("--lr-d", type=positive_float, default=None, help="Adam learning rate of D and Q (2e-4)")
-    p.add_argument("--lr-g", type=positive_float, default=None, help="Adam learning rate of G (1e-3)")
+    p.add_argument("--lr-d", type=positive_float, default=None, help="Adam learning rate of D and Q (default 2e-4)")
+    p.add_argument("--lr-g", type=positive_float, default=None, help="Adam learning rate of G (default 1e-3)")
     t.set_defaults(func=cmd_train)
