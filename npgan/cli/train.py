@@ -269,7 +269,9 @@ def cmd_train(args) -> int:
         from npgan.report.frames import write_progress_gif
         gif = write_progress_gif(out)
         if gif is not None:
-            print(f"samples: {out / 'samples'} (every {frames.every} updates), animation: {gif}")
+            from npgan.report.frames import EARLY_UPDATES
+            early = "".join(f"{u}, " for u in EARLY_UPDATES if u < frames.every)
+            print(f"samples: {out / 'samples'} (at updates {early}then every {frames.every}), animation: {gif}")
     evaluation = None
     if not args.no_figures and records:
         from npgan.cli.report import make_report
@@ -312,8 +314,8 @@ def add_parser(sub) -> None:
                    help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--samples-every", type=nonneg_int, default=None, metavar="N",
-                   help="a sample grid from one fixed latent batch every N updates (default 250; 0: none) "
-                        "into OUT/samples, and OUT/progress.gif at the end")
+                   help="a sample grid from one fixed latent batch at updates 10, 25, 50, 100 (those below N) and "
+                        "then every N updates (default 250; 0: none) into OUT/samples, and OUT/progress.gif at the end")
     t.add_argument("--no-figures", action="store_true", help="skip the figures and the report at the end")
     p = t.add_argument_group("the paper's hyperparameters (the rest: --set, npgan recipes)")
     p.add_argument("--batch-size", type=positive_int_max(MAX_BATCH_SIZE), default=None,

@@ -1,5 +1,8 @@
 """Sample frames during training: a grid from one fixed latent batch every N updates, and a GIF.
 
+The first frames come early and then spaced out (:data:`EARLY_UPDATES` below N: updates 10, 25, 50,
+100, then every 250 by default), so a user sees G learn in the first minute, not after 250 updates.
+
 The frames' latent batch comes from the run's seed through a stream of its own (child 3 of the
 run's ``SeedSequence``; :func:`npgan.train.loop.build_trainer` uses children 0-2), never from the
 trainer's generator. So a run with frames is bit-identical to one without, every frame shows the
@@ -37,6 +40,8 @@ FRAMES_DIR = "samples"
 FRAMES_META = "frames.json"
 GIF_NAME = "progress.gif"
 DEFAULT_EVERY = 250
+#: frames drawn before the regular spacing starts (those below ``every``)
+EARLY_UPDATES = (10, 25, 50, 100, 250, 500)
 FRAME_STREAM = 3  # the run's SeedSequence children 0, 1, 2 seed the networks, the latents, the data
 _FRAME_RE = re.compile(r"^update_(\d+)\.png$")
 _COLS = 10
@@ -84,6 +89,12 @@ def draw_frame(nets, fl: FrameLatent) -> np.ndarray:
         for name, m in nets.modules().items():
             m.train(modes[name])
     return to_grey(tile(images, fl.rows, fl.cols, fill=0.35))
+
+
+def frame_due(update: int, every: int) -> bool:
+    """True if a frame is drawn after ``update``: every ``every`` updates, and at the
+    :data:`EARLY_UPDATES` below ``every`` (10, 25, 50, 100, 250, 500, 750 ... for ``every=250``)."""
+    return update % every == 0 or (update < every and update in EARLY_UPDATES)
 
 
 def frame_path(run_dir, update: int) -> Path:
@@ -140,7 +151,8 @@ class SampleFrames:
     seed : int
         The run's seed (the frames' latent batch is drawn from it).
     every : int
-        Draw a frame after every ``every``-th update.
+        Draw a frame after every ``every``-th update, and at the early updates below it
+        (:func:`frame_due`).
     start : int
         The update the run starts at (0) or resumes from. A new run removes the frames of an earlier
         run in the folder; a resumed one removes the frames after ``start`` (drawn by a run killed after
@@ -165,7 +177,7 @@ class SampleFrames:
                      json.dumps({"every": self.every, "seed": self.seed}).encode())
 
     def __call__(self, update: int, stats, trainer) -> None:
-        if update % self.every:
+        if not frame_due(update, self.every):
             return
         if self._latent is None:
             self._latent = frame_latent(trainer.nets.config.latent, self.seed, dtype=trainer.nets.dtype)

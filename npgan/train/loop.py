@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import secrets
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from npgan.models.memory import check_training_memory
 from npgan.nn.checked import NonFiniteError, checked_mode
 from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from npgan.train.config import TrainingConfig
+from npgan.train.kernel_cache import compile_note
 from npgan.train.metrics import MetricsLog, truncate_metrics
 from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
 from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, RunFolder
@@ -284,11 +286,18 @@ def _one_update(run: _Run, update: int, stop: StopSignals, checked: bool) -> Ste
     return stats
 
 
+def _progress_bar(total: int, initial: int, leave: bool = True):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, desc="train", unit="upd", dynamic_ncols=True, leave=leave)
+
+
 def _loop(run: _Run, options: TrainOptions, callback):
     bar = None
     if options.progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=options.updates, initial=run.start, desc="train", unit="upd", dynamic_ncols=True)
+        note = compile_note()  # said before the first update, which waits for the compilation
+        if note is not None:
+            print(f"train: {note}", file=sys.stderr, flush=True)
+        bar = _progress_bar(options.updates, run.start, leave=False)  # until the first update is done
     last: StepStats | None = None
     update = run.start
     try:
@@ -303,7 +312,13 @@ def _loop(run: _Run, options: TrainOptions, callback):
                     if update % options.checkpoint_every == 0 or update == options.updates:
                         _save(run, update, stop, log)
                     if bar is not None:
-                        bar.update(1)
+                        if update == run.start + 1:
+                            # a new bar: its rate and ETA count from here, without the first update's
+                            # compilation and checked mode (a first ETA of 47 hours otherwise)
+                            bar.close()
+                            bar = _progress_bar(options.updates, update)
+                        else:
+                            bar.update(1)
                         bar.set_postfix(D=f"{stats.d_loss:.3f}", G=f"{stats.g_loss:.3f}",
                                         L_I=f"{stats.li_cat:.3f}", refresh=False)
                     if callback is not None:
