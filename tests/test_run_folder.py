@@ -172,6 +172,20 @@ def test_leftover_temporary_files_are_removed_on_the_next_start(tmp_path, capsys
     assert not list(out.glob("*.tmp"))
 
 
+def test_a_refused_start_removes_a_killed_writes_temporary_file(tmp_path, capsys):
+    # a kill -9 inside the first checkpoint's write: config and metrics, no checkpoint, a big .tmp
+    out = tmp_path / "run"
+    assert _run(out) == 0
+    (out / "checkpoint.npz").unlink()
+    (out / "checkpoint.npz.k1ll3d.tmp").write_bytes(b"\0" * 2_000_000)
+    for extra in (["--resume"], []):
+        (out / "checkpoint.npz.k1ll3d.tmp").write_bytes(b"\0" * 2_000_000)
+        assert _run(out, *extra) == 2
+        line = error_line(capsys)
+        assert "removed 1 temporary file(s) (2.0 MB) left by interrupted writes" in line, line
+        assert not list(out.glob("*.tmp"))
+
+
 @pytest.mark.parametrize("where", ["checkpoint", "metrics"])
 def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(where, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"

@@ -76,11 +76,39 @@ def check_folder(folder, *, resume: bool, overwrite: bool, lock: bool = True) ->
     if resume and CHECKPOINT_NAME not in present:
         if present:
             raise RunFolderError(f"no checkpoint in {folder}: the run stopped before its first checkpoint "
-                                 f"(it holds {', '.join(present)}); start it again with --overwrite")
+                                 f"(it holds {', '.join(present)}); start it again with --overwrite"
+                                 + _tidy_refused(folder))
         raise RunFolderError(f"no checkpoint at {folder / CHECKPOINT_NAME}")
     if not resume and present and not overwrite:
         raise RunFolderError(f"{folder} already holds a run ({', '.join(present)}); use --resume to continue it, "
-                             "--overwrite to start again, or another --out")
+                             "--overwrite to start again, or another --out" + _tidy_refused(folder))
+
+
+def remove_temporaries(folder: Path) -> str:
+    """Delete the temporaries of killed writes of ``folder``'s checkpoint and config (the caller
+    holds the folder's lock); what was removed, or ''."""
+    removed = [p for name in (CHECKPOINT_NAME, CONFIG_NAME) for p in remove_stale_temporaries(folder / name)]
+    if not removed:
+        return ""
+    return (f"removed {len(removed)} temporary file(s) ({sum(size for _, size in removed) / 1e6:.1f} MB) "
+            "left by interrupted writes")
+
+
+def _tidy_refused(folder: Path) -> str:
+    """A refused start still removes killed writes' temporaries (a 160 MB checkpoint would otherwise stay
+    until --overwrite), when the lock can be taken; a note for the refusal, or ''."""
+    if not any(folder.glob("*.tmp")):
+        return ""
+    lock = RunLock(folder)
+    try:
+        lock.acquire()
+    except (RunLocked, OSError):
+        return ""
+    try:
+        removed = remove_temporaries(folder)
+    finally:
+        lock.release()
+    return f" ({removed})" if removed else ""
 
 
 def read_run_meta(path) -> dict:
@@ -163,10 +191,9 @@ class RunFolder:
             lock.release()
 
     def _remove_leftovers(self) -> None:
-        removed = [p for target in (self.checkpoint, self.config) for p in remove_stale_temporaries(target)]
+        removed = remove_temporaries(self.path)
         if removed:
-            logger.warning("note: %s: removed %d temporary file(s) (%.1f MB) left by interrupted writes", self.path,
-                           len(removed), sum(size for _, size in removed) / 1e6)
+            logger.warning("note: %s: %s", self.path, removed)
 
     def _remove_run_files(self) -> None:
         present = run_files(self.path)
