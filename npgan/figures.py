@@ -2,6 +2,11 @@
 the heat maps of the evaluation (code-by-factor information, per-class correlations).
 
 Every function writes a PNG and returns its path. matplotlib runs on the Agg backend (no screen).
+
+Sizes are chosen for the run report (1 068 px of content on a laptop): the losses and the heat maps
+take its full width, the L_I curve and the traversals half of it, each at about its natural size, so
+their smallest text shows at 11 px or more. Each PNG records its smallest text in pixels
+(:data:`TEXT_PX_KEY`), and the report's browser test checks it at the size the page shows it.
 """
 
 from __future__ import annotations
@@ -26,12 +31,29 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path) -> Path:
-    """Lay out ``fig``, write it to ``path`` as a PNG (parent folders created) and close it."""
-    fig.tight_layout()
+#: the PNG text entry holding a figure's smallest text height in pixels (:func:`save_figure`)
+TEXT_PX_KEY = "npgan smallest text px"
+
+
+def smallest_text_px(fig) -> float | None:
+    """The font size of the smallest text drawn in ``fig``, in the PNG's pixels (None: no text)."""
+    from matplotlib.text import Text
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * fig.dpi / 72.0 if sizes else None
+
+
+def save_figure(fig, path, rect=None) -> Path:
+    """Lay out ``fig`` (within ``rect``, figure fractions (left, bottom, right, top), if given), write
+    it to ``path`` as a PNG (parent folders created) and close it.
+
+    The PNG carries :func:`smallest_text_px` under :data:`TEXT_PX_KEY`, so a page that shows it can
+    check that its text is legible at the size shown.
+    """
+    fig.tight_layout(rect=rect)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    px = smallest_text_px(fig)
+    fig.savefig(path, metadata=None if px is None else {TEXT_PX_KEY: f"{px:.1f}"})
     pyplot().close(fig)
     return path
 
@@ -60,15 +82,18 @@ def _save_grid(canvas, path, title, xlabel=None, ylabel=None):
                          "(NaN or infinite): not drawn")
     plt = pyplot()
     h, w = canvas.shape
-    fig, ax = plt.subplots(figsize=(max(3.0, w / 40), max(3.0, h / 40) + 0.4), dpi=100)
+    # about two screen pixels per image pixel: 10 columns of digits make a 5.2-inch (520 px) figure,
+    # shown at its size in half the report's width; the text at 11-12 pt (15-17 px)
+    scale = 1.8 / 100
+    fig, ax = plt.subplots(figsize=(max(3.0, w * scale + 0.5), max(3.0, h * scale + 0.9)), dpi=100)
     ax.imshow(canvas, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=12)
     if xlabel:
-        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=11)
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_ylabel(ylabel, fontsize=11)
     return save_figure(fig, path)
 
 
@@ -169,37 +194,47 @@ def plot_li_curves(runs: dict[str, list[dict]], h_c: float, path, smooth: int = 
     ``runs`` maps a label (e.g. "InfoGAN", "GAN") to its metrics records (``update``, ``li_cat``).
     """
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=100)   # half the report's width, at its size
     for label, recs in runs.items():
         u = np.array([r["update"] for r in recs])
         li = np.array([r["li_cat"] for r in recs], dtype=np.float64)
         ax.plot(u, _smooth(li, smooth), label=label, lw=1.4)
     ax.axhline(h_c, color="k", ls="--", lw=1, label=f"H(c) = {h_c:.3f} nats")
-    ax.set_xlabel("updates")
-    ax.set_ylabel("L_I (nats)")
-    ax.set_title("Variational lower bound L_I of I(c1; G(z, c))")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("updates", fontsize=11)
+    ax.set_ylabel("L_I (nats)", fontsize=11)
+    ax.set_title("Lower bound L_I of I(c; G(z, c))", fontsize=12)
+    ax.tick_params(labelsize=10)
+    ax.legend(loc="lower right", fontsize=10)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 
 
+#: why the D loss can go below zero, wherever it is shown
+D_LOSS_SIGN = ("D's loss is its GAN loss minus lambda L_I plus the weighted extra terms, so it can go "
+               "below 0; G's also subtracts lambda L_I.")
+
+
 def plot_losses(records: list[dict], path, smooth: int = 20) -> Path:
-    """D and G losses and mean D outputs against updates."""
+    """D and G losses and mean D outputs against updates; a note under them says why the D loss can
+    be negative (:data:`D_LOSS_SIGN`)."""
     plt = pyplot()
     u = np.array([r["update"] for r in records])
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.9), dpi=100)   # the report's full width, at its size
     for key in ("d_loss", "g_loss"):
         axes[0].plot(u, _smooth(np.array([r[key] for r in records], dtype=np.float64), smooth), label=key)
-    axes[0].set_title("losses")
+    axes[0].set_title(f"losses (trailing mean of {smooth} updates)" if smooth > 1 else "losses", fontsize=12)
+    axes[0].axhline(0.0, color="k", lw=0.8, alpha=0.5)
     for key in ("d_real", "d_fake"):
         axes[1].plot(u, _smooth(np.array([r[key] for r in records], dtype=np.float64), smooth), label=key)
-    axes[1].set_title("mean D(x)")
+    axes[1].set_title("mean D(x) on real and fake batches", fontsize=12)
     axes[1].set_ylim(0, 1)
     for ax in axes:
-        ax.set_xlabel("updates")
-        ax.legend(fontsize=8)
+        ax.set_xlabel("updates", fontsize=11)
+        ax.tick_params(labelsize=10)
+        ax.legend(fontsize=10)
         ax.grid(alpha=0.3)
-    return save_figure(fig, path)
+    fig.text(0.01, 0.015, D_LOSS_SIGN.replace("lambda L_I", "\u03bb L_I"), fontsize=10, ha="left", va="bottom")
+    return save_figure(fig, path, rect=(0, 0.07, 1, 1))
 
 
 _REPORT_KEYS = ("code_names", "factor_names", "mi", "factor_entropies")
@@ -301,7 +336,7 @@ def plot_class_correlations(report, path) -> Path:
     for r in range(len(rows)):
         for k in range(len(classes)):
             v = table[r, k]
-            ax.text(k, r, "-" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7,
+            ax.text(k, r, "-" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if abs(np.nan_to_num(v)) > 0.6 else "black")
     ax.set_xticks(range(len(classes)))
     ax.set_xticklabels(classes)
@@ -311,5 +346,5 @@ def plot_class_correlations(report, path) -> Path:
     fig.colorbar(im, ax=ax).set_label("rank correlation", fontsize=8)
     agree = report.get("class_agreement") or {}
     ax.set_title("code vs factor within each class; classes agreeing on code and sign: " + ", ".join(
-        f"{f} {a * len(classes):.0f}/{len(classes)}" for f, a in agree.items() if np.isfinite(a)), fontsize=8)
+        f"{f} {a * len(classes):.0f}/{len(classes)}" for f, a in agree.items() if np.isfinite(a)), fontsize=9)
     return save_figure(fig, path)

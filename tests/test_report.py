@@ -215,3 +215,28 @@ def test_c1s_buttons_carry_the_digits_matched_on_the_test_set():
     assert [b.split('value="')[1].split('"')[0] for b in buttons.split("<label>")[1:]] == ["1", "0", "3", "2"]
     assert 'aria-label="c1 = 0 (digit 2)"' in page and '<span class="digit">2</span><span class="index">0</span>' in page
     assert "c1 = 0 (digit 2), c2 = +0.00, noise vector 1 of 2" in page
+
+
+def test_figures_record_their_smallest_text_and_the_page_explains_the_d_loss(tiny_run, tiny_nets):
+    from PIL import Image
+
+    from npgan.figures import D_LOSS_SIGN, TEXT_PX_KEY, plot_losses, pyplot, save_figure
+    assert main(["report", str(tiny_run), "--noise", "1", "--steps", "3"]) == 0
+    for name in ("li_curve.png", "losses.png", "traverse_cat0.png", "traverse_cont0.png", "mi_matrix.png"):
+        with Image.open(tiny_run / name) as im:
+            assert float(im.text[TEXT_PX_KEY]) >= 12.0, name   # at least 12 px where shown at its size
+    page = (tiny_run / "report.html").read_text()
+    refs = _Refs()
+    refs.feed(page)
+    figures = [img for img in refs.imgs if img.get("alt", "").startswith(("Traversal", "D and G", "L_I", "Heat"))]
+    assert len(figures) == 7 and all(float(img["data-text-px"]) >= 12.0 for img in figures)
+    note = D_LOSS_SIGN.replace("lambda", "\u03bb")
+    assert note.startswith("D's loss is its GAN loss minus") and page.count(note.replace("'", "&#x27;")) == 2
+    # a figure with a tiny label records that label's size: 6 pt at 100 dpi
+    fig, ax = pyplot().subplots(figsize=(2, 2), dpi=100)
+    ax.set_title("small", fontsize=6)
+    with Image.open(save_figure(fig, tiny_run.parent / "tiny.png")) as im:
+        assert float(im.text[TEXT_PX_KEY]) == pytest.approx(6 * 100 / 72, abs=0.05)
+    records = [{"update": u, "d_loss": -1.0, "g_loss": 0.5, "d_real": 0.6, "d_fake": 0.3} for u in range(1, 4)]
+    with Image.open(plot_losses(records, tiny_run.parent / "losses.png")) as im:
+        assert im.size == (1000, 390)

@@ -219,15 +219,18 @@ def test_the_first_frame_is_in_the_page_before_any_script(browser, paper_layout,
     assert len(browser.find_elements("css selector", "#explorer-strip img")) == 10
     assert len(browser.find_elements("css selector", "#explorer-controls input[disabled]")) == 12
     # a one-shot screenshot of the real page (no waiting for the sprite sheets) shows the frame
-    browser.set_window_size(1280, 2600)
+    _open(browser, paper_layout)
+    r = browser.find_element("id", "explorer-canvas").rect
+    height = int(r["y"] + r["height"]) + 100   # a window that holds the explorer; the layout depends on the width
+    browser.set_window_size(1280, height)
     _open(browser, paper_layout)
     rect = browser.find_element("id", "explorer-canvas").rect
-    assert rect["y"] + rect["height"] < 2600
+    assert rect["y"] + rect["height"] < height
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report_one_shot.png"
     shot.unlink(missing_ok=True)
     flags = [f for f in FLAGS if not f.startswith("--window-size")]
-    subprocess.run([CHROMIUM, *flags, "--window-size=1280,2600", f"--user-data-dir={tmp_path / 'profile'}",
+    subprocess.run([CHROMIUM, *flags, f"--window-size=1280,{height}", f"--user-data-dir={tmp_path / 'profile'}",
                     f"--screenshot={shot}", paper_layout.as_uri()], capture_output=True, timeout=120, check=True)
     browser.set_window_size(1280, 900)
     assert np.abs(_screen_cells(shot, rect) - want).max() <= 2, "the one-shot screenshot does not show the frame"
@@ -251,4 +254,36 @@ def test_c1s_buttons_are_the_matched_digits(browser, paper_layout):
     assert f"c1 = {v} (digit {digits[v]})" in browser.find_element("id", "explorer-caption").text
     assert [b.text for b in browser.find_elements("css selector", "#explorer-strip button span")] == \
         [str(d) for d in sorted(digits)]
+    assert _errors(browser) == []
+
+
+#: the smallest text a figure may show at the page's width (CSS px; the page's own small print is 14.7)
+MIN_TEXT_PX = 11.0
+
+
+def _figure_text_sizes(driver) -> list:
+    """Each figure of the page: its name (alt), its smallest text in its own pixels and as shown."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('figure img')).map(function (im) {"
+        "  return [im.alt, im.dataset.textPx ? parseFloat(im.dataset.textPx) : null,"
+        "          im.naturalWidth, im.getBoundingClientRect().width]; });")
+
+
+def test_the_figures_text_is_legible_at_the_pages_width(browser, paper_layout):
+    """Every figure npgan drew carries its smallest text size (figures.TEXT_PX_KEY); shown at a laptop's
+    width, that text is at least MIN_TEXT_PX (the losses plot was shown at half its size, the traversals
+    at a third, with 6-8 px text)."""
+    browser.set_window_size(1280, 900)
+    _open(browser, paper_layout)
+    sizes = _figure_text_sizes(browser)
+    names = [alt for alt, *_ in sizes]
+    assert any("losses" in n for n in names) and sum("Traversal" in n for n in names) == 3
+    assert any("mutual information" in n for n in names)
+    for alt, px, natural, shown in sizes:
+        if alt.startswith("Animation"):
+            continue   # the progress GIF: 13 px text at twice its size
+        assert px is not None, f"{alt!r}: no smallest-text size recorded"
+        assert px * shown / natural >= MIN_TEXT_PX, \
+            f"{alt!r}: its smallest text shows at {px * shown / natural:.1f} px ({natural} px shown at {shown:.0f})"
+    _screenshot(browser, "report_figures.png")
     assert _errors(browser) == []

@@ -15,6 +15,7 @@ from pathlib import Path
 from string import Template
 
 from npgan import __version__
+from npgan.figures import D_LOSS_SIGN
 from npgan.report.explorer import ExplorerFrames
 from npgan.report.explorer_page import explorer_section
 from npgan.report.images import data_uri
@@ -63,12 +64,29 @@ def _table(rows, head=None, cls="") -> str:
     return "".join(out)
 
 
-def _figure(path: Path | None, alt: str, caption: str, cls: str = "") -> str:
+def text_px(path: Path) -> str | None:
+    """The smallest text of a figure npgan drew, in its pixels (:data:`npgan.figures.TEXT_PX_KEY`)."""
+    from PIL import Image
+
+    from npgan.figures import TEXT_PX_KEY
+    with Image.open(path) as im:
+        return getattr(im, "text", {}).get(TEXT_PX_KEY)
+
+
+def figure_html(path: Path | None, alt: str, caption: str, cls: str = "", wide: bool = False,
+                caption_html: bool = False) -> str:
+    """A figure embedded in the page, its caption under it; ``wide``: a row of its own (a figure drawn
+    for the page's full width). The smallest text of a figure npgan drew goes to ``data-text-px``, so
+    the browser test can check it at the size shown."""
     if path is None or not Path(path).exists():
         return ""
     mime = "image/gif" if str(path).endswith(".gif") else "image/png"
-    return (f'<figure><img class="{cls}" src="{data_uri(Path(path).read_bytes(), mime)}" alt="{_E(alt)}">'
-            f"<figcaption>{_E(caption)}</figcaption></figure>")
+    px = text_px(path) if mime == "image/png" else None
+    return (f'<figure{" class=wide" if wide else ""}><img class="{cls}" '
+            f'src="{data_uri(Path(path).read_bytes(), mime)}" alt="{_E(alt)}"'
+            + (f' data-text-px="{_E(px)}"' if px else "") + ">"
+            + f"<figcaption>{caption if caption_html else _E(caption)}</figcaption></figure>")
+
 
 
 def _latent_text(lat) -> str:
@@ -102,7 +120,8 @@ def _run_section(c: ReportContent) -> str:
         mean = {k: sum(r[k] for r in tail) / len(tail) for k in ("d_loss", "g_loss", "li_cat")}
         rows.append(("last 50 updates", (f"D loss {_num(mean['d_loss'])}, G loss {_num(mean['g_loss'])}, "
                                          f"L_I {_num(mean['li_cat'])} nats of H(c) = "
-                                         f"{_num(model.latent.categorical_entropy())} nats", False)))
+                                         f"{_num(model.latent.categorical_entropy())} nats. "
+                                         f"{_E(D_LOSS_SIGN.replace('lambda', 'λ'))}", False)))
     sel = read_selection(c.run_dir)
     if sel is not None:
         values = ", ".join(f"{s['start']}: " + ("diverged" if s["value"] is None else _num(s["value"]))
@@ -156,21 +175,23 @@ def _eval_section(c: ReportContent) -> str:
         parts.append(_table([(name, *[(_num(v), True) for v in row]) for name, row in zip(fac["code_names"], fac["mi"])]
                             + [("H(factor)", *[(_num(v), True) for v in fac["factor_entropies"]])],
                             head=("code", *fac["factor_names"])))
-        parts.append('<div class="figures">' + _figure(c.figures.get("mi_matrix.png"),
+        parts.append('<div class="figures">' + figure_html(c.figures.get("mi_matrix.png"),
                      "Heat map of the mutual information between each code and each factor",
-                     "I(code; factor) / H(factor); each cell is annotated with the MI in nats.")
-                     + _figure(c.figures.get("class_rho.png"), "Heat map of each continuous code's rank correlation "
+                     "I(code; factor) / H(factor); each cell is annotated with the MI in nats.", wide=True)
+                     + figure_html(c.figures.get("class_rho.png"), "Heat map of each continuous code's rank correlation "
                                "with rotation and width within each digit class",
-                               "Code against factor within each digit class (red and blue: the two signs).")
+                               "Code against factor within each digit class (red and blue: the two signs).",
+                               wide=True)
                      + "</div>")
     return "".join(parts) + "</section>"
 
 
 def _curves_section(c: ReportContent) -> str:
-    li = _figure(c.figures.get("li_curve.png"), "L_I of the categorical codes against updates, with H(c) as a "
-                 "dashed line", "Figure 1 of the paper: L_I (nats) against updates; the dashed line is H(c).")
-    losses = _figure(c.figures.get("losses.png"), "D and G losses and mean D outputs against updates",
-                     "Losses and mean D outputs (smoothed over 20 updates).")
+    li = figure_html(c.figures.get("li_curve.png"), "L_I of the categorical codes against updates, with H(c) as a "
+                     "dashed line", "Figure 1 of the paper: L_I (nats) against updates; the dashed line is H(c).")
+    losses = figure_html(c.figures.get("losses.png"), "D and G losses and mean D outputs against updates",
+                         "Losses (trailing mean of 20 updates) and the mean of D's outputs on the real and the fake "
+                         f"batches. {D_LOSS_SIGN.replace('lambda', 'λ')}", wide=True)
     if not (li or losses):
         return ""
     return ('<section id="curves" aria-labelledby="curves-h"><h2 id="curves-h">Training curves</h2>'
@@ -181,12 +202,12 @@ def _traversal_section(c: ReportContent) -> str:
     lat = c.meta["config"].model.latent
     items = []
     for j, k in enumerate(lat.categorical):
-        items.append(_figure(c.figures.get(f"traverse_cat{j}.png"), f"Traversal of the categorical code c{j + 1}: "
+        items.append(figure_html(c.figures.get(f"traverse_cat{j}.png"), f"Traversal of the categorical code c{j + 1}: "
                              f"one row per category (0 to {k - 1}), noise fixed down each column",
                              f"c{j + 1}: one row per category, one column per noise vector."))
     for j in range(lat.continuous):
         name = f"c{lat.n_categorical + j + 1}"
-        items.append(_figure(c.figures.get(f"traverse_cont{j}.png"), f"Traversal of the continuous code {name} "
+        items.append(figure_html(c.figures.get(f"traverse_cont{j}.png"), f"Traversal of the continuous code {name} "
                              "from \u22122 to 2 left to right, one row per category of c1",
                              f"{name} from \u22122 to 2 (beyond the training range [\u22121, 1], as in the paper)."))
     if not any(items):
