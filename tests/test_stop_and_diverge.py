@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -151,6 +152,17 @@ def test_the_command_line_reports_a_divergence_in_one_line_with_exit_3(tmp_path,
     assert main(["train", "--out", str(tmp_path / "r"), *TINY]) == 3
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "holds update 2" in err and "Traceback" not in err
+
+
+def test_a_real_divergence_prints_one_line_and_no_numpy_warnings(tmp_path, capfd):
+    # learning rates this large overflow within the first updates (exp of Q's log-std, ...)
+    args = ["train", "--out", str(tmp_path / "r"), *TINY, "--set", "lr_d=1000", "--set", "lr_g=1000"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(args) == 3
+    err = capfd.readouterr().err
+    assert err.count("error:") == 1 and "Traceback" not in err, err
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
 
 
 # ------------------------------------------------------------------ a resumed run's own settings

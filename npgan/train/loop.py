@@ -271,7 +271,9 @@ def _one_update(run: _Run, update: int, stop: StopSignals, checked: bool) -> Ste
     """Update ``update + 1``, in checked mode if ``checked``; a NaN or infinity is TrainingDiverged."""
     stop.in_update = True
     try:
-        with checked_mode(run.trainer.nets.modules(), enabled=checked):
+        # an overflow here ends as a NaN or an infinity, which is reported below in one line; numpy's
+        # own warnings about it would only print raw lines before that
+        with checked_mode(run.trainer.nets.modules(), enabled=checked), np.errstate(all="ignore"):
             stats = run.trainer.update(run.stream.next())
     except NonFiniteError as exc:
         raise TrainingDiverged(f"update {update + 1}: {exc}; {run.last_good()}. Try another --seed or a lower "
