@@ -1,50 +1,25 @@
 """The report in a real browser: headless Chromium loads report.html from disk, the controls move,
 and the image shown is G's output for the codes chosen (pixels read back from the canvas).
 
-Needs the Debian packages ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them when
-missing); skipped, with that reason, where they are not installed. Screenshots for a person to
-look at go to ``build/test-artifacts/`` (or ``$NPGAN_TEST_ARTIFACTS``).
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (tests/browser.py: the fixture, skipped
+with that reason where they are not installed). Screenshots for a person to look at go to
+``build/test-artifacts/`` (or ``$NPGAN_TEST_ARTIFACTS``).
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from browser import ARTIFACTS, CHROMIUM, FLAGS, browser, errors, screenshot  # noqa: F401 (browser: a fixture)
 from npgan.cli import main
 from npgan.evaluation.probes import generate
 from npgan.train import load_trained
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-ARTIFACTS = Path(os.environ.get("NPGAN_TEST_ARTIFACTS",
-                                Path(__file__).resolve().parents[1] / "build" / "test-artifacts"))
 TINY = ["--updates", "3", "--batch-size", "8", "--subset", "64", "--no-progress", "--no-figures",
         "--samples-every", "1", "--set", "latent.noise_dim=8"]
-# Chromium flags: headless, and no background connections (this machine's network is closed).
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1280,900")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    if missing:
-        pytest.skip(f"headless Chromium is not installed ({', '.join(missing)} missing): install the Debian "
-                    "packages chromium and chromium-driver (.ci/run does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)  # never downloads a driver
-    yield driver
-    driver.quit()
 
 
 def _tiny_report(folder: Path, *extra_train, report_args=()) -> Path:
@@ -74,10 +49,6 @@ def _open(driver, page: Path) -> dict:
         lambda d: d.execute_script("return document.getElementById('explorer').dataset.ready") != "false")
     assert driver.execute_script("return document.getElementById('explorer').dataset.ready") == "true"
     return json.loads(driver.execute_script("return document.getElementById('explorer-data').textContent"))
-
-
-def _errors(driver) -> list:
-    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
 
 def _pixels(driver, selector="#explorer-canvas") -> np.ndarray:
@@ -110,16 +81,6 @@ def _slide(driver, code: int, presses: int):
     slider.send_keys(*([key] * abs(presses)))  # keyboard, as a person without a mouse would
 
 
-def _screenshot(driver, name: str, width: int = 1280) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(width, min(height + 120, 8000))
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    driver.set_window_size(1280, 900)
-    return path
-
-
 def test_explorer_shows_gs_image_for_the_chosen_codes(browser, paper_layout):
     data = _open(browser, paper_layout)
     assert [c["name"] for c in data["codes"]] == ["c1", "c2", "c3"] and all(c["free"] for c in data["codes"])
@@ -139,8 +100,8 @@ def test_explorer_shows_gs_image_for_the_chosen_codes(browser, paper_layout):
     cells = browser.find_elements("css selector", "#explorer-strip button")
     assert len(cells) == 9 and "c3" in browser.find_element("id", "explorer-strip-title").text
     _assert_shows(browser, paper_layout, data, 1, [3], [1.5, -2.0], "#explorer-strip button:first-child canvas")
-    assert _errors(browser) == []
-    shot = _screenshot(browser, "report.png")
+    assert errors(browser) == []
+    shot = screenshot(browser, "report.png")
     assert shot.stat().st_size > 10_000
 
 
@@ -154,7 +115,7 @@ def test_codes_beyond_the_budget_go_one_at_a_time(browser, wide_layout):
     assert browser.find_element("id", "code-1").get_attribute("value") == "0"
     assert "c2" in browser.find_element("id", "explorer-note").text
     _assert_shows(browser, wide_layout, data, 0, [7], [0.0, -2.0, 0.0])
-    assert _errors(browser) == []
+    assert errors(browser) == []
 
 
 def test_the_page_fits_a_phone_and_is_one_file(browser, paper_layout):
@@ -167,11 +128,11 @@ def test_the_page_fits_a_phone_and_is_one_file(browser, paper_layout):
     assert [r for r in resources if not r.startswith("data:")] == [], "the page loaded something from outside"
     for img in browser.find_elements("css selector", "img:not(.explorer-sheet)"):
         assert img.get_attribute("alt"), "an image without alt text"
-    _screenshot(browser, "report_phone.png", width=390)
+    screenshot(browser, "report_phone.png", width=390)
     gif = paper_layout.parent / "progress.gif"
     if gif.exists():
         shutil.copy(gif, ARTIFACTS / "progress.gif")
-    assert _errors(browser) == []
+    assert errors(browser) == []
 
 
 def _without_scripts(page: Path, folder: Path) -> Path:
@@ -254,7 +215,7 @@ def test_c1s_buttons_are_the_matched_digits(browser, paper_layout):
     assert f"c1 = {v} (digit {digits[v]})" in browser.find_element("id", "explorer-caption").text
     assert [b.text for b in browser.find_elements("css selector", "#explorer-strip button span")] == \
         [str(d) for d in sorted(digits)]
-    assert _errors(browser) == []
+    assert errors(browser) == []
 
 
 #: the smallest text a figure may show at the page's width (CSS px; the page's own small print is 14.7)
@@ -285,5 +246,5 @@ def test_the_figures_text_is_legible_at_the_pages_width(browser, paper_layout):
         assert px is not None, f"{alt!r}: no smallest-text size recorded"
         assert px * shown / natural >= MIN_TEXT_PX, \
             f"{alt!r}: its smallest text shows at {px * shown / natural:.1f} px ({natural} px shown at {shown:.0f})"
-    _screenshot(browser, "report_figures.png")
-    assert _errors(browser) == []
+    screenshot(browser, "report_figures.png")
+    assert errors(browser) == []

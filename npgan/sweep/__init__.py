@@ -9,7 +9,7 @@ Modules, one concept each: :mod:`~npgan.sweep.plan` (arms x seeds, the spec),
 :mod:`~npgan.sweep.task` (one run on a worker: train or resume, figures, evaluation),
 :mod:`~npgan.sweep.threads` (a run's share of the cores), :mod:`~npgan.sweep.record`
 (``sweep.json``), :mod:`~npgan.sweep.summary` and :mod:`~npgan.sweep.figure` (the table and
-``summary.png``), and the Dask side: :mod:`~npgan.sweep.cluster` (local or existing cluster),
+``summary.png``), :mod:`~npgan.sweep.page` (``sweep.html``: arms and seeds side by side), and the Dask side: :mod:`~npgan.sweep.cluster` (local or existing cluster),
 :mod:`~npgan.sweep.worker` (the task, progress events, stop requests), :mod:`~npgan.sweep.progress`
 (the bar) and :mod:`~npgan.sweep.runner` (:func:`run_sweep`).
 

@@ -47,13 +47,15 @@ LI_WINDOW = 50
 
 @dataclass(frozen=True)
 class Summary:
-    """The rows (one per run), the per-arm statistics and the files written."""
+    """The rows (one per run), the per-arm statistics and the files written (``figure``: summary.png,
+    ``page``: sweep.html, :mod:`npgan.sweep.page`)."""
 
     rows: list
     arms: list
     csv: Path
     markdown: Path
     figure: Path | None
+    page: Path | None = None
 
 
 def li_at(records: list[dict], update: int, window: int = LI_WINDOW) -> float | None:
@@ -201,7 +203,8 @@ def _categorical_entropy(spec: SweepSpec) -> float | None:
 
 
 def write_summary(out, *, figure: bool = True) -> Summary:
-    """Read the sweep in ``out`` and write ``summary.csv``, ``summary.md`` and ``summary.png``.
+    """Read the sweep in ``out`` and write ``summary.csv``, ``summary.md``, and with ``figure``
+    ``summary.png`` and ``sweep.html`` (:mod:`npgan.sweep.page`).
 
     Raises
     ------
@@ -218,8 +221,11 @@ def write_summary(out, *, figure: bool = True) -> Summary:
     arms = arm_stats(rows, arm_fields(spec))
     (out / "summary.csv").write_text(format_csv(rows))
     (out / "summary.md").write_text(format_markdown(spec, rows, arms))
-    png = None
+    png = page = None
     if figure:
         from npgan.sweep.figure import plot_sweep
-        png = plot_sweep(rows, metrics, out / "summary.png", h_c=_categorical_entropy(spec))
-    return Summary(rows=rows, arms=arms, csv=out / "summary.csv", markdown=out / "summary.md", figure=png)
+        from npgan.sweep.page import write_sweep_page
+        h_c = _categorical_entropy(spec)
+        png = plot_sweep(rows, metrics, out / "summary.png", h_c=h_c)
+        page = write_sweep_page(spec, rows, arms, arm_fields(spec), metrics, h_c)
+    return Summary(rows=rows, arms=arms, csv=out / "summary.csv", markdown=out / "summary.md", figure=png, page=page)
