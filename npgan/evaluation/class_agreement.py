@@ -3,7 +3,7 @@
 InfoGAN's generator receives the category with the continuous codes, so nothing makes c2 rotate a
 2 the way it rotates a 3: it may use the opposite sign, or the other code, for some categories. The
 pooled code-by-factor information (:mod:`npgan.evaluation.factors`) then drops, and traversal figures
-(one row per noise vector) do not show why. Here the rank correlation between each code and each
+(one row per category of c1) do not show why. Here the rank correlation between each code and each
 factor is computed *within* each class, and for each factor the classes are counted that agree with
 the majority on which code follows it and with which sign.
 """
