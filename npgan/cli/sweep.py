@@ -93,14 +93,17 @@ def cmd_sweep(args) -> int:
 
 def _run(args, spec, stop) -> int:
     """Run the sweep planned as ``spec`` and print its table; the exit status."""
+    from npgan.sweep.dask_log import DASK_LOG
     from npgan.sweep.runner import run_sweep
     where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    log = spec.out / DASK_LOG
     print(f"npgan sweep: {len(spec.runs)} runs ({spec.dataset}, {spec.updates} updates each) on {where} "
-          f"-> {spec.out}", file=sys.stderr)
+          f"-> {spec.out} (Dask's own messages: {log})", file=sys.stderr)
+    spec.out.mkdir(parents=True, exist_ok=True)
     try:
         result = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
                            threads_per_run=args.threads_per_run, gather=args.gather,
-                           worker_dir=args.worker_dir, progress=not args.no_progress, stop=stop)
+                           worker_dir=args.worker_dir, progress=not args.no_progress, stop=stop, dask_log=log)
     except OSError as exc:  # the scheduler cannot be reached
         raise CLIError(f"--scheduler {args.scheduler}: {exc}") from exc
     except ValueError as exc:  # --out holds a sweep on other data

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from npgan._checks import check_int
 from npgan.kernels.threads import available_cpus
+from npgan.sweep.dask_log import WORKER_LOG_ENV
 from npgan.sweep.stop import signals_blocked
 
 
@@ -90,14 +91,16 @@ def check_local_memory(spec, workers: int) -> None:
 
 
 @contextmanager
-def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, timeout: float = 30.0):
+def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, timeout: float = 30.0,
+            worker_log: Path | None = None):
     """A ``distributed.Client`` on ``scheduler`` (an address), or on a new local cluster shaped by ``plan``.
 
     The local cluster's workers run one task at a time, never receive SIGINT or SIGTERM (started with
     both blocked, :func:`npgan.sweep.stop.signals_blocked`, and ignoring them, :mod:`npgan.sweep._signals`:
     the client alone stops the runs), keep glibc's default memory trimming and serve no dashboard; its
     scheduler does not restart workers for missing heartbeats (a sweep paused for a while goes on where
-    it was). Both are closed on exit. Signals to this process wait while the cluster starts.
+    it was). Both are closed on exit. Signals to this process wait while the cluster starts. With
+    ``worker_log``, the local workers' stdout and stderr go to that file (:mod:`npgan.sweep.dask_log`).
 
     Raises
     ------
@@ -117,7 +120,9 @@ def connect(scheduler: str | None = None, plan: LocalPlan | None = None, *, time
     if plan is None:
         raise ValueError("`plan` is needed to start a local cluster (or give `scheduler`)")
     # read when the scheduler and the nannies are made (and for the nannies' restarts)
-    with signals_blocked(), dask.config.set({**_NO_MALLOC_TRIM, **_NO_WORKER_TTL}):
+    log_env = {} if worker_log is None else {
+        f"distributed.nanny.pre-spawn-environ.{WORKER_LOG_ENV}": str(worker_log)}
+    with signals_blocked(), dask.config.set({**_NO_MALLOC_TRIM, **_NO_WORKER_TTL, **log_env}):
         cluster = LocalCluster(n_workers=plan.workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, preload=[str(Path(__file__).with_name("_signals.py"))])
     try:

@@ -24,6 +24,7 @@ from distributed import TimeoutError as DaskTimeoutError
 
 from npgan.report.images import write_atomic
 from npgan.sweep.cluster import LocalPlan, check_local_memory, connect, plan_local
+from npgan.sweep.dask_log import dask_messages_to
 from npgan.sweep.plan import RunSpec, SweepSpec
 from npgan.sweep.progress import SweepProgress
 from npgan.sweep.record import load_record, merge_specs, save_record
@@ -82,7 +83,7 @@ class _Execution:
     def _on_event(self, event) -> None:
         msg = event[1]
         if isinstance(msg, dict) and msg.get("sweep") == self.sweep_id:
-            self.bar.running(msg["run"], msg["update"])
+            self.bar.running(msg["run"], msg["update"], msg.get("phase"))
 
     def _record(self, run: RunSpec, entry: dict) -> None:
         self.attempts[run.name] = self.new[run.name] = entry
@@ -176,7 +177,7 @@ def _raise_if_stopped(stop: StopRequest) -> None:
 def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, workers: int | None = None,
               threads_per_run: int | None = None, gather: bool = False, worker_dir: str | None = None,
               progress: bool = True, stop: StopRequest | None = None,
-              stop_timeout: float = 300.0) -> SweepResult:
+              stop_timeout: float = 300.0, dask_log: Path | None = None) -> SweepResult:
     """Train and evaluate every unfinished run of ``spec`` on Dask, then write the summary.
 
     Parameters
@@ -201,6 +202,10 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
         it, Ctrl-C (``KeyboardInterrupt`` while the runs train) stops them.
     stop_timeout : float
         Seconds to wait for the runs to checkpoint after a stop.
+    dask_log : pathlib.Path, optional
+        A file for Dask's own messages while the runs train (this process's Dask logging and
+        warnings, a local cluster's workers' output: :mod:`npgan.sweep.dask_log`); None leaves them
+        where Dask puts them (the terminal).
 
     Returns
     -------
@@ -229,7 +234,9 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
     if todo:
         threads = local.threads_per_run if local else (threads_per_run or 1)
         _raise_if_stopped(stop)
-        with (nullcontext(client) if client is not None else connect(scheduler, local)) as c:
+        quiet = nullcontext() if dask_log is None else dask_messages_to(dask_log)
+        cluster = nullcontext(client) if client is not None else connect(scheduler, local, worker_log=dask_log)
+        with quiet, cluster as c:
             _raise_if_stopped(stop)
             run = _Execution(c, full, todo, attempts, threads=threads, gather=gather, worker_dir=worker_dir,
                              progress=progress, stop=stop, stop_timeout=stop_timeout)

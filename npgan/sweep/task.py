@@ -197,18 +197,22 @@ def _train(spec: SweepSpec, run: RunSpec, folder: Path, should_stop, report, tar
     return start, target, False
 
 
-def _evaluate_and_report(spec: SweepSpec, folder: Path, update: int) -> None:
+def _evaluate_and_report(spec: SweepSpec, folder: Path, update: int, report=None) -> None:
     """What ``npgan eval`` writes, then the report ``npgan train`` builds at its end (which reuses it);
-    each only if it is missing or older than the checkpoint of ``update``."""
+    each only if it is missing or older than the checkpoint of ``update``. ``report(update, phase)``
+    is told each as it starts (the sweep's bar shows a run evaluating, not a finished count)."""
     from npgan.report import REPORT_NAME, build_report
     from npgan.report.run_files import evaluate_and_save
     ev = spec.evaluation
+    tell = report or (lambda update, phase: None)
     with _FIGURE_LOCK:
         evaluated = eval_update(folder) != update
         if evaluated:
+            tell(update, "evaluating")
             evaluate_and_save(folder, dataset=spec.dataset, data_dir=spec.data_dir, samples=ev.samples,
                               bases=ev.bases, limit=ev.limit)
         if spec.figures and (evaluated or not (folder / REPORT_NAME).exists()):
+            tell(update, "building its report")
             build_report(folder, data_dir=spec.data_dir)
 
 
@@ -217,9 +221,9 @@ def milestone_path(folder: Path, update: int) -> Path:
     return Path(folder) / MILESTONES_DIR / f"update_{update:05d}.json"
 
 
-def _evaluate_milestone(spec: SweepSpec, folder: Path, update: int) -> None:
+def _evaluate_milestone(spec: SweepSpec, folder: Path, update: int, report=None) -> None:
     """``npgan eval`` at ``update`` (the run's checkpoint now), kept as :func:`milestone_path`."""
-    _evaluate_and_report(replace(spec, figures=False), folder, update)
+    _evaluate_and_report(replace(spec, figures=False), folder, update, report)
     path = milestone_path(folder, update)
     path.parent.mkdir(exist_ok=True)
     write_atomic(path, (folder / EVAL_NAME).read_text())
@@ -242,8 +246,9 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
     should_stop : callable () -> bool, optional
         Asked before training and after every update; True stops the run with a checkpoint (status
         ``"interrupted"``); asked after training, it skips the evaluations (the next attempt makes them).
-    report : callable (update) -> None, optional
-        Told the update count after every update (progress).
+    report : callable (update, phase=None) -> None, optional
+        Told the update count after every update (progress), and ``phase`` ("evaluating", "building
+        its report") as each step after training starts.
     gather : bool
         Return the run folder's files in the outcome (for a client that cannot see ``root``).
 
@@ -266,10 +271,10 @@ def run_one(spec: SweepSpec, run: RunSpec, *, root: Path | None = None, should_s
         if interrupted:
             break
         if target < spec.updates and end == target:  # a run already past a milestone is not evaluated there
-            _evaluate_milestone(spec, folder, target)
+            _evaluate_milestone(spec, folder, target, report)
     start = first
     if not interrupted:
-        _evaluate_and_report(spec, folder, end)
+        _evaluate_and_report(spec, folder, end, report)
     return RunOutcome(name=run.name, status="interrupted" if interrupted else "done", start_update=start,
                       end_update=end, host=socket.gethostname(), folder=str(folder),
                       seconds=time.perf_counter() - t0, files=_read_files(folder) if gather else None)

@@ -54,14 +54,17 @@ class StopSweep(WorkerPlugin):
 
 
 def _reporter(sweep_id: str, run: RunSpec, updates: int, every: float = 1.0):
+    """``report(update, phase=None)`` for :func:`~npgan.sweep.task.run_one`: the update count at most
+    every ``every`` seconds (and the last), a phase after training (evaluating ...) at once."""
     worker = get_worker()
     last = [0.0]
 
-    def report(update: int) -> None:
+    def report(update: int, phase: str | None = None) -> None:
         now = time.monotonic()
-        if now - last[0] >= every or update >= updates:
+        if phase is not None or now - last[0] >= every or update >= updates:
             last[0] = now
-            worker.log_event(PROGRESS_TOPIC, {"sweep": sweep_id, "run": run.name, "update": int(update)})
+            worker.log_event(PROGRESS_TOPIC, {"sweep": sweep_id, "run": run.name, "update": int(update),
+                                              "phase": phase})
     return report
 
 
