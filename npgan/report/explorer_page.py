@@ -54,11 +54,15 @@ def _js_number(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def _labels_note(frames: ExplorerFrames, evaluation: dict | None, digits) -> str:
+def _labels_note(frames: ExplorerFrames, evaluation: dict | None, digits, baseline: bool) -> str:
     codes = frames.plan.codes
     if not codes or codes[0].kind != "categorical":
         return ""
     c1 = codes[0]
+    if baseline:
+        return (f"The buttons of {c1.name} are code indices (0 to {c1.size - 1}): the GAN baseline's G is not "
+                f"trained to give {c1.name} a meaning, so the digits its probe Q was matched to (the evaluation) "
+                "say nothing about G's images.")
     if digits is None:
         return (f"The buttons of {c1.name} are code indices (0 to {c1.size - 1}), not digits: the run has no "
                 "evaluation on a labelled test set (<code>npgan eval</code> matches each category to a digit).")
@@ -134,14 +138,16 @@ def _strip(frames: ExplorerFrames, digits) -> tuple[str, str]:
     return title, "".join(cells)
 
 
-def explorer_section(frames: ExplorerFrames, evaluation: dict | None, rule: str) -> str:
+def explorer_section(frames: ExplorerFrames, evaluation: dict | None, rule: str, baseline: bool = False) -> str:
     """The explorer's section: the first state written out, the sprite sheets and the script's data.
 
-    ``rule`` says which codes combine freely (:func:`npgan.report.page._explorer_rule`).
+    ``rule`` says which codes combine freely (:func:`npgan.report.page._explorer_rule`); ``baseline``:
+    the run is the GAN baseline, whose c1 keeps its code indices (G does not use it).
     """
     plan = frames.plan
     codes = plan.codes
-    digits = matched_digits(evaluation, codes[0].size) if codes and codes[0].kind == "categorical" else None
+    labelled = codes and codes[0].kind == "categorical" and not baseline
+    digits = matched_digits(evaluation, codes[0].size) if labelled else None
     manifest = frames.manifest()
     if digits is not None:
         manifest["codes"][0]["digits"] = list(digits)
@@ -153,7 +159,7 @@ def explorer_section(frames: ExplorerFrames, evaluation: dict | None, rule: str)
     caption = describe(frames, start, 0, digits)
     still = data_uri(png_bytes(frames.image(start)), "image/png")
     title, cells = _strip(frames, digits)
-    note = _labels_note(frames, evaluation, digits)
+    note = _labels_note(frames, evaluation, digits, baseline)
     h, w = frames.frame
     return f"""<section id="explorer-section" aria-labelledby="explorer-h">
 <h2 id="explorer-h">Explorer: turn the codes</h2>

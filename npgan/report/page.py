@@ -229,7 +229,8 @@ def _explorer_rule(frames: ExplorerFrames) -> str:
 
 
 def _explorer_section(c: ReportContent) -> str:
-    return explorer_section(c.explorer, c.evaluation, _explorer_rule(c.explorer))
+    return explorer_section(c.explorer, c.evaluation, _explorer_rule(c.explorer),
+                            baseline=c.meta["config"].model.gan_baseline)
 
 
 def _progress_section(c: ReportContent) -> str:

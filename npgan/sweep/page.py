@@ -86,6 +86,11 @@ def final_grid(folder: Path, seed: int, update: int) -> tuple[bytes, str] | None
     return png_bytes(draw_frame(nets, latent)), f"drawn from the checkpoint of update {meta['update']:,}"
 
 
+def _has_categorical(folder: Path) -> bool:
+    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    return bool(read_run_config(folder / CONFIG_NAME)[1].model.latent.categorical)
+
+
 def _run_card(spec: SweepSpec, run, row: dict) -> str:
     folder = spec.folder(run)
     status = row["status"]
@@ -102,7 +107,8 @@ def _run_card(spec: SweepSpec, run, row: dict) -> str:
     grid = final_grid(folder, run.seed, row["update"]) if row["update"] else None
     if grid is not None:
         (png, source), update = grid, row["update"]
-        alt = f"Samples of {run.name} at update {update:,}, one row per category of c1"
+        alt = f"Samples of {run.name} at update {update:,}, " + (
+            "one row per category of c1" if _has_categorical(folder) else "10 rows of fixed latents")
         parts.append(f'<figure><img class="pixels grid" src="{data_uri(png, "image/png")}" alt="{_E(alt)}">'
                      f"<figcaption>update {update:,} ({_E(source)})</figcaption></figure>")
     report = folder / "report.html"
