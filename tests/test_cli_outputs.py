@@ -171,3 +171,11 @@ def test_recipes_shows_the_defaults_that_its_marker_compares_with(capsys):
     assert header.split()[0] == "default"
     row = next(line for line in out.splitlines() if line.strip().startswith("leaky_slope"))
     assert re.fullmatch(r"\s*leaky_slope\s+0\.1\s+0\.1\s+0\.01\*\s+0\.1\s*", row), row
+
+
+def test_report_announces_the_evaluations_phases(run, capsys):
+    (run / "eval.json").unlink()
+    assert main(["report", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "npgan report: no eval.json: running npgan eval first" in err
+    assert "npgan report: eval: L_I on 10,000 fresh samples" in err

@@ -57,7 +57,8 @@ def _load_eval(run_dir: Path, update: int, data_dir, log) -> tuple[dict, float]:
     except ValueError as exc:
         log(f"{exc}: evaluating again")
     t0 = time.perf_counter()
-    _, result, _ = evaluate_and_save(run_dir, data_dir=data_dir, download=True)
+    _, result, _ = evaluate_and_save(run_dir, data_dir=data_dir, download=True,
+                                     log=lambda line: log(f"eval: {line}"))  # its phases: a minute otherwise silent
     return result, time.perf_counter() - t0
 
 
