@@ -213,7 +213,8 @@ def test_c1s_buttons_carry_the_digits_matched_on_the_test_set():
     assert "accuracy 50.0 % on 100 test images" in page and "1 categories match no digit" in page
     buttons = page.split('class="cats">')[1].split("</div>")[0]
     assert [b.split('value="')[1].split('"')[0] for b in buttons.split("<label>")[1:]] == ["1", "0", "3", "2"]
-    assert 'aria-label="c1 = 0 (digit 2)"' in page and '<span class="digit">2</span><span class="index">0</span>' in page
+    assert 'aria-label="c1 = 0 (digit 2)"' in page
+    assert '<span class="digit">2</span><span class="index">0</span>' in page
     assert "c1 = 0 (digit 2), c2 = +0.00, noise vector 1 of 2" in page
     # the GAN baseline's G does not use c1: its probe's matching does not label G's images
     baseline = explorer_section(frames, ev, "rule", baseline=True)

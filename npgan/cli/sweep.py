@@ -56,7 +56,8 @@ def _print_arms(summary) -> None:
     text = summary.markdown.read_text()
     start = text.index("## Per arm")
     print(text[start:text.index("## Runs")].rstrip())
-    print(f"\nwritten: {summary.csv}, {summary.markdown}" + (f", {summary.figure}" if summary.figure else ""))
+    written = [summary.csv, summary.markdown, *(p for p in (summary.figure, summary.page) if p)]
+    print("\nwritten: " + ", ".join(map(str, written)))
 
 
 def cmd_report(args) -> int:
@@ -130,9 +131,9 @@ def add_parser(sub) -> None:
     s = sub.add_parser(
         "sweep", help="many seeds and recipes at once, on this machine or a Dask cluster, in one table",
         description="Train and evaluate a grid of runs (recipes x settings x seeds) as tasks on Dask "
-                    "distributed, then write summary.csv, summary.md and summary.png into --out. Finished "
-                    "runs are not trained again, interrupted ones resume; Ctrl-C or SIGTERM stops cleanly "
-                    "(exit 130 or 143). Needs the [sweep] extra.")
+                    "distributed, then write summary.csv, summary.md, summary.png and sweep.html (arms and "
+                    "seeds side by side) into --out. Finished runs are not trained again, interrupted ones "
+                    "resume; Ctrl-C or SIGTERM stops cleanly (exit 130 or 143). Needs the [sweep] extra.")
     s.add_argument("--dataset", choices=DATASETS, default="synthetic",
                    help="synthetic digits (default; rendered on each worker) or MNIST (--data-dir)")
     s.add_argument("--data-dir", default=None,
@@ -153,18 +154,19 @@ def add_parser(sub) -> None:
     s.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
                    help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
     s.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
-    s.add_argument("--no-figures", action="store_true", help="skip each run's figures (summary.png is drawn)")
+    s.add_argument("--no-figures", action="store_true",
+                   help="skip each run's figures (summary.png and sweep.html are drawn)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar (a line per finished run)")
     s.add_argument("--report", default=None, metavar="DIR",
-                   help="only rebuild DIR's summary from its finished runs (trains nothing, needs no Dask; "
-                        "default: run the sweep)")
+                   help="only rebuild DIR's summary files and sweep.html from its runs (trains nothing, needs "
+                        "no Dask; default: run the sweep)")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
     e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
                    help=f"samples for the L_I estimate (default 10,000, at most {MAX_EVAL_SAMPLES:,})")
     e.add_argument("--eval-bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
                    help=f"base latents per continuous sweep (default 64, at most {MAX_BASES})")
     e.add_argument("--eval-limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (default: all {MAX_TEST_IMAGES:,})")
+                   help=f"use only the first N test images (default: all; at most {MAX_TEST_IMAGES:,})")
     e.add_argument("--eval-at", type=positive_int_max(MAX_UPDATES), nargs="+", default=[], metavar="U",
                    help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table; "
                         "default: only at the end)")

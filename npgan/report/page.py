@@ -178,10 +178,10 @@ def _eval_section(c: ReportContent) -> str:
         parts.append('<div class="figures">' + figure_html(c.figures.get("mi_matrix.png"),
                      "Heat map of the mutual information between each code and each factor",
                      "I(code; factor) / H(factor); each cell is annotated with the MI in nats.", wide=True)
-                     + figure_html(c.figures.get("class_rho.png"), "Heat map of each continuous code's rank correlation "
-                               "with rotation and width within each digit class",
-                               "Code against factor within each digit class (red and blue: the two signs).",
-                               wide=True)
+                     + figure_html(c.figures.get("class_rho.png"), "Heat map of each continuous code's rank "
+                                   "correlation with rotation and width within each digit class",
+                                   "Code against factor within each digit class (red and blue: the two signs).",
+                                   wide=True)
                      + "</div>")
     return "".join(parts) + "</section>"
 

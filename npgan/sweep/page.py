@@ -176,7 +176,8 @@ table.arms td { white-space: nowrap; }
 def render_sweep_page(spec: SweepSpec, rows: list[dict], arms: list[dict], fields: tuple,
                       metrics: dict[str, list[dict]], h_c: float | None, tmp: Path) -> str:
     """The page's HTML (``tmp``: a folder for the curves' PNGs before they are embedded)."""
-    counts = ", ".join(f"{sum(r['status'] == s for r in rows)} {s}" for s in ("done", "failed", "stopped", "not started"))
+    statuses = ("done", "failed", "stopped", "not started")
+    counts = ", ".join(f"{sum(r['status'] == s for r in rows)} {s}" for s in statuses)
     css = resources.files("npgan.report").joinpath("assets", "report.css").read_text(encoding="utf-8") + _CSS
     sections = "\n".join(_arm_section(spec, i, a, rows, metrics, h_c, tmp) for i, a in enumerate(arms))
     nav = "".join(f'<li><a href="#arm-{i}">{_E(a["arm"])}</a></li>' for i, a in enumerate(arms))
