@@ -147,11 +147,11 @@ def add_parser(sub) -> None:
     e.add_argument("--dataset", choices=DATASETS, default=None, help="test data (default: the checkpoint's)")
     e.add_argument("--data-dir", default=None, help="MNIST folder (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     e.add_argument("--samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (default 10,000, at most {MAX_EVAL_SAMPLES:,})")
+                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
     e.add_argument("--bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (default 64, at most {MAX_BASES})")
+                   help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
     e.add_argument("--limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (default: all {MAX_TEST_IMAGES:,})")
+                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")
     e.add_argument("--json", default=None,
                    help="output .json file, new or an earlier evaluation (default: eval.json beside the checkpoint); "
                         "moves the JSON only: the heat maps stay beside the checkpoint")

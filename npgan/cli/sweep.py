@@ -152,7 +152,7 @@ def add_parser(sub) -> None:
                    help=f"updates per run (default 5000, at most {MAX_UPDATES:,})")
     s.add_argument("--out", default="runs/sweep", help="the sweep's folder: ARM/seedK per run (default runs/sweep)")
     s.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
-                   help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
+                   help=f"train on the first N images only (at most {MAX_SUBSET:,}; default: all)")
     s.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
     s.add_argument("--no-figures", action="store_true",
                    help="skip each run's figures (summary.png and sweep.html are drawn)")
@@ -162,11 +162,11 @@ def add_parser(sub) -> None:
                         "no Dask; default: run the sweep)")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
     e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (default 10,000, at most {MAX_EVAL_SAMPLES:,})")
+                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
     e.add_argument("--eval-bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (default 64, at most {MAX_BASES})")
+                   help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
     e.add_argument("--eval-limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (default: all; at most {MAX_TEST_IMAGES:,})")
+                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")
     e.add_argument("--eval-at", type=positive_int_max(MAX_UPDATES), nargs="+", default=[], metavar="U",
                    help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table; "
                         "default: only at the end)")

@@ -311,7 +311,7 @@ def add_parser(sub) -> None:
                    help="delete the run in --out (checkpoint, metrics, config.json) and start again")
     t.add_argument("--checkpoint-every", type=positive_int_max(MAX_UPDATES), default=500, help="default 500 updates")
     t.add_argument("--subset", type=positive_int_max(MAX_SUBSET), default=None,
-                   help=f"train on the first N images only (default: all; at most {MAX_SUBSET:,})")
+                   help=f"train on the first N images only (at most {MAX_SUBSET:,}; default: all)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--samples-every", type=nonneg_int, default=None, metavar="N",
                    help="a sample grid from one fixed latent batch at updates 10, 25, 50, 100 (those below N) and "
