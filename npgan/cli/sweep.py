@@ -133,7 +133,8 @@ def add_parser(sub) -> None:
         description="Train and evaluate a grid of runs (recipes x settings x seeds) as tasks on Dask "
                     "distributed, then write summary.csv, summary.md, summary.png and sweep.html (arms and "
                     "seeds side by side) into --out. Finished runs are not trained again, interrupted ones "
-                    "resume; Ctrl-C or SIGTERM stops cleanly (exit 130 or 143). Needs the [sweep] extra.")
+                    "resume; Ctrl-C or SIGTERM stops cleanly (exit 130 or 143). Dask's own messages go to "
+                    "OUT/dask.log. Needs the [sweep] extra.")
     s.add_argument("--dataset", choices=DATASETS, default="synthetic",
                    help="synthetic digits (default; rendered on each worker) or MNIST (--data-dir)")
     s.add_argument("--data-dir", default=None,
