@@ -173,7 +173,7 @@ def test_the_first_frame_is_in_the_page_before_any_script(browser, paper_layout,
     title = browser.find_element("id", "explorer-strip-title").text
     browser.get(_without_scripts(paper_layout, tmp_path).as_uri())
     still = browser.find_element("id", "explorer-still")
-    assert still.is_displayed() and still.size["width"] >= 200
+    assert still.is_displayed() and still.size["width"] >= 200 and still.size["height"] == still.size["width"]
     assert np.abs(_still_pixels(browser) - want).max() <= 1, "the still is not G's first frame"
     assert browser.find_element("id", "explorer-caption").text == caption
     assert browser.find_element("id", "explorer-strip-title").text == title != "Sweep"
@@ -195,6 +195,14 @@ def test_the_first_frame_is_in_the_page_before_any_script(browser, paper_layout,
                     f"--screenshot={shot}", paper_layout.as_uri()], capture_output=True, timeout=120, check=True)
     browser.set_window_size(1280, 900)
     assert np.abs(_screen_cells(shot, rect) - want).max() <= 2, "the one-shot screenshot does not show the frame"
+    # and so does a window that never ran the script (the still, not the canvas, at the canvas's place)
+    browser.set_window_size(1280, height + 400)   # a selenium window's viewport is shorter than the window
+    browser.get(_without_scripts(paper_layout, tmp_path).as_uri())
+    assert browser.find_element("id", "explorer-still").rect == rect
+    no_script = ARTIFACTS / "report_no_script.png"
+    browser.save_screenshot(str(no_script))
+    assert np.abs(_screen_cells(no_script, rect) - want).max() <= 2, "the page without script does not show the frame"
+    browser.set_window_size(1280, 900)
 
 
 def test_c1s_buttons_are_the_matched_digits(browser, paper_layout):
