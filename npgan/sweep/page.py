@@ -138,7 +138,7 @@ def _li_figure(arm: str, runs: list, metrics: dict, h_c: float | None, path: Pat
     ax.set_ylabel("L_I (nats)", fontsize=11)
     ax.set_title(f"{arm}: L_I of each run (trailing mean of 20)", fontsize=12)
     ax.tick_params(labelsize=10)
-    ax.legend(loc="lower right", fontsize=10, ncol=2 if len(runs) > 5 else 1)
+    ax.legend(loc="center right", fontsize=10, ncol=2 if len(runs) > 5 else 1)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 
