@@ -13,40 +13,73 @@ Commands, one module each::
 
 A command module defines ``add_parser(sub)``, which adds its sub-parser and sets ``func``; a user
 error is a :class:`~npgan.cli._common.CLIError`, printed as one line with exit status 2. So is an
-``OSError`` (a folder that cannot be written, a full disk) and a ``MemoryError``; Ctrl-C outside
-training prints one line and exits with 130. Notes of the library (logger ``npgan``: a torn metrics
-line dropped, a stale lock taken over) are printed as ``npgan COMMAND: note: ...``.
+``OSError`` (a folder that cannot be written, a full disk) and a ``MemoryError``; Ctrl-C or SIGTERM
+outside training's and sweeps' own handling prints one line and exits with 130 or 143, from the
+first line of :func:`main` on, while numpy, numba and scipy are still being imported too
+(:mod:`npgan.cli._interrupt`): this package imports its command modules only inside :func:`main`.
+Notes of the library (logger ``npgan``: a torn metrics line dropped, a stale lock taken over) are
+printed as ``npgan COMMAND: note: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
 from npgan import __version__
-from npgan.cli import recipes, report, runs, sweep, train
 from npgan.cli._common import CLIError, os_error_message
+from npgan.cli._interrupt import catch_signals, exit_on_signal, exit_status, restore_signals
 
-#: the command modules, in the order ``npgan --help`` lists them
-COMMANDS = (train, recipes, runs, report, sweep)
+#: the command modules (npgan.cli.NAME), in the order ``npgan --help`` lists them; imported by
+#: :func:`build_parser`, not here: they import numpy, numba and scipy (a second or more)
+COMMANDS = ("train", "recipes", "runs", "report", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``npgan`` parser with every command's sub-parser (imports the command modules)."""
     parser = argparse.ArgumentParser(
         prog="npgan",
         description="InfoGAN from scratch in NumPy: train, traverse, evaluate and sample.",
     )
     parser.add_argument("--version", action="version", version=f"npgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.add_parser(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"npgan.cli.{name}").add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Without ``argv`` this process is the program (the ``npgan`` script, ``python -m npgan``): a
+    signal after the command has returned then ends it at once with 130 / 143
+    (:func:`~npgan.cli._interrupt.exit_on_signal`). With ``argv`` (a caller in Python, a test) the
+    signal handlers found are put back.
+    """
+    program = argv is None
+    handlers = catch_signals()  # first: the imports below take a second or more
+    try:
+        return _main(sys.argv[1:] if program else list(argv))
+    except KeyboardInterrupt as exc:  # during the imports or parsing, or the command's last lines
+        if program:
+            exit_on_signal()
+        print(f"npgan: {_stopped(exc)}", file=sys.stderr)
+        return exit_status(exc)
+    finally:
+        if program:
+            exit_on_signal()
+        else:
+            restore_signals(handlers)
+
+
+def _stopped(exc: KeyboardInterrupt) -> str:
+    return "interrupted" if exit_status(exc) == 130 else "terminated (SIGTERM)"
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -64,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(args.command, os_error_message(exc))
     except MemoryError as exc:
         return _error(args.command, str(exc) or "out of memory")
-    except KeyboardInterrupt:
-        print(f"npgan {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C (or SIGTERM: Terminated) outside training's own handling
+        print(f"npgan {args.command}: {_stopped(exc)}", file=sys.stderr)
+        return exit_status(exc)
     finally:
         logger.removeHandler(notes)
         logger.propagate = True
