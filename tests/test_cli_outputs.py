@@ -179,3 +179,11 @@ def test_report_announces_the_evaluations_phases(run, capsys):
     err = capsys.readouterr().err
     assert "npgan report: no eval.json: running npgan eval first" in err
     assert "npgan report: eval: L_I on 10,000 fresh samples" in err
+
+
+def test_train_says_why_its_losses_can_be_negative(trained, tmp_path, capsys):
+    _, printed = trained
+    assert "(both subtract lambda L_I)" in printed[printed.index("done: update"):]
+    with_bar = [a for a in TINY if a != "--no-progress"] + ["--no-figures"]
+    assert main(["train", "--out", str(tmp_path / "bar"), *with_bar]) == 0
+    assert "the bar's D and G are the steps' losses: D's loss is its GAN loss minus lambda L_I" in capsys.readouterr().err

@@ -243,6 +243,9 @@ def cmd_train(args) -> int:
     else:
         print(f"npgan train: {dataset} ({images.shape[0]} images), {updates} updates, batch {model.batch_size}, "
               f"seed {seed}, {kind} -> {out}", file=sys.stderr)
+    if not args.no_progress:
+        from npgan.figures import D_LOSS_SIGN
+        print(f"npgan train: the bar's D and G are the steps' losses: {D_LOSS_SIGN}", file=sys.stderr)
     frames = start_frames = None
     if every:
         from npgan.report.frames import SampleFrames, adopt_start_frames
@@ -261,8 +264,8 @@ def cmd_train(args) -> int:
     records = _common.read_run_metrics(out)
     h_c = trainer.nets.config.latent.categorical_entropy()  # the run's own networks and settings
     if last is not None:
-        print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f}, "
-              f"L_I {last.li_cat:.3f} / H(c) {h_c:.3f} nats")
+        print(f"done: update {records[-1]['update']}: D loss {last.d_loss:.3f}, G loss {last.g_loss:.3f} (both "
+              f"subtract lambda L_I), L_I {last.li_cat:.3f} / H(c) {h_c:.3f} nats")
     else:
         print(f"done: the run was already at update {updates}")
     if frames is not None:
