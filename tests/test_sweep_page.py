@@ -111,7 +111,7 @@ def test_sweep_report_writes_the_page_again(small_sweep, capsys):
     spec, _ = small_sweep
     (spec.out / "sweep.html").unlink()
     with tiny_nets_patched():
-        assert main(["sweep", "--report", str(spec.out)]) == 0
+        assert main(["sweep", "--summarize", str(spec.out)]) == 0
     assert (spec.out / "sweep.html").exists() and f"{spec.out / 'sweep.html'}" in capsys.readouterr().out
 
 

@@ -158,9 +158,10 @@ def add_parser(sub) -> None:
     s.add_argument("--no-figures", action="store_true",
                    help="skip each run's figures (summary.png and sweep.html are drawn)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar (a line per finished run)")
-    s.add_argument("--report", default=None, metavar="DIR",
+    s.add_argument("--summarize", "--report", dest="report", default=None, metavar="DIR",
                    help="only rebuild DIR's summary files and sweep.html from its runs (trains nothing, needs "
-                        "no Dask; default: run the sweep)")
+                        "no Dask; default: run the sweep). --report is its old name; a run's HTML page is "
+                        "`npgan report RUN`")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
     e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
                    help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")

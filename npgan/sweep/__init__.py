@@ -14,7 +14,7 @@ Modules, one concept each: :mod:`~npgan.sweep.plan` (arms x seeds, the spec),
 (the bar) and :mod:`~npgan.sweep.runner` (:func:`run_sweep`).
 
 Only the Dask side imports Dask (the ``[sweep]`` extra); the plan, the tasks' work and the summary
-do not, so ``npgan sweep --report`` works without it and nothing else in npgan imports it.
+do not, so ``npgan sweep --summarize`` works without it and nothing else in npgan imports it.
 """
 
 from npgan.sweep.plan import GAN_ARM, EvalOptions, RunSpec, SweepSpec, parse_seeds, plan_runs

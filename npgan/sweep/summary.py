@@ -2,7 +2,7 @@
 
 Everything is read back from disk (``sweep.json``, each run's ``metrics.jsonl``, ``config.json`` and
 ``eval.json``), so :func:`write_summary` rebuilds the same files whether the runs were just trained
-or finished long ago (``npgan sweep --report DIR``). Columns:
+or finished long ago (``npgan sweep --summarize DIR``). Columns:
 
 - ``status``: ``done`` (trained to the sweep's updates and evaluated), ``failed`` (with ``error``),
   ``stopped`` (a checkpoint short of the end; the next invocation resumes it) or ``not started``.
