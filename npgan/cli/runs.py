@@ -66,6 +66,30 @@ def _eval_outputs(args) -> Path:
     return json_path
 
 
+def _check_eval_memory(args) -> None:
+    """Refuse an evaluation that cannot fit in the memory available, from the checkpoint's settings
+    alone (its JSON skeleton: nothing else is loaded), :mod:`npgan.evaluation.memory`."""
+    from npgan.data.datasets import SYNTHETIC_SIZES
+    from npgan.evaluation.memory import check_evaluation_memory
+    from npgan.train import read_checkpoint_meta
+    from npgan.train.run_folder import CHECKPOINT_NAME
+    from npgan.train.state_check import check_meta
+    path = Path(args.checkpoint)
+    path = path / CHECKPOINT_NAME if path.is_dir() else path
+    try:
+        state = read_checkpoint_meta(path)
+        config = check_meta(state, path)
+    except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
+        raise CLIError(str(exc)) from exc
+    dataset = args.dataset or state["dataset"]
+    n_test = args.limit or (SYNTHETIC_SIZES["test"] if dataset == "synthetic" else MAX_TEST_IMAGES)
+    try:
+        check_evaluation_memory(config.model, samples=args.samples, bases=args.bases, n_test=n_test,
+                                synthetic=dataset == "synthetic")
+    except MemoryError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def cmd_eval(args) -> int:
     from npgan.data import MNISTDownloadError
     from npgan.evaluation.run import format_eval
@@ -73,6 +97,7 @@ def cmd_eval(args) -> int:
     if args.data_dir is not None and (args.dataset or "mnist") != "mnist":
         raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
     json_path = _eval_outputs(args)
+    _check_eval_memory(args)
     try:
         nets, result, figures = evaluate_and_save(
             args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
@@ -142,7 +167,9 @@ def add_parser(sub) -> None:
                                    "fresh samples, each continuous code's rotation/width correlation, and on the "
                                    "synthetic digits the code-by-factor report (MIG). Prints a table and writes "
                                    "eval.json and the heat maps beside the checkpoint; each phase is announced on "
-                                   "stderr as it starts.")
+                                   "stderr as it starts. An evaluation whose estimated memory (from the "
+                                   "checkpoint's networks, --samples, --bases and --limit) exceeds the memory "
+                                   "available is refused before anything is loaded.")
     e.add_argument("checkpoint", help="checkpoint file or run folder")
     e.add_argument("--dataset", choices=DATASETS, default=None, help="test data (default: the checkpoint's)")
     e.add_argument("--data-dir", default=None, help="MNIST folder (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
