@@ -149,3 +149,10 @@ def test_the_status_line_names_the_latest_frame(tmp_path, capsys):
     frames.close()
     assert frames.latest == tmp_path / "samples" / "update_00003.png"
     assert f"latest samples: {frames.latest} (update 3)" in capsys.readouterr().err
+
+
+def test_the_report_caption_says_when_the_frames_were_drawn():
+    from npgan.report.page import _frame_updates
+    assert _frame_updates([10, 25, 50, 100, 250, 500], 250) == "at updates 10, 25, 50, 100, then every 250 updates up to 500"
+    assert _frame_updates([250, 500], 250) == "every 250 updates up to 500"
+    assert _frame_updates([10, 25], 250) == "at updates 10, 25"

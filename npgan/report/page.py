@@ -243,9 +243,19 @@ def _progress_section(c: ReportContent) -> str:
            f"{last:,}; one row per category of c1")
     return ('<section id="progress" aria-labelledby="prog-h"><h2 id="prog-h">Samples during training</h2>'
             f'<figure><img class="gif pixels" src="{data_uri(c.gif, "image/gif")}" alt="{_E(alt)}">'
-            f"<figcaption>The same latents every {c.frames_every or first:,} updates "
+            f"<figcaption>The same latents {_frame_updates(c.frames, c.frames_every)} "
             f"({len(c.frames)} frames, <code>samples/update_*.png</code>; <code>progress.gif</code>).</figcaption>"
             "</figure></section>")
+
+
+def _frame_updates(frames: list[int], every: int | None) -> str:
+    """When the frames were drawn, in words: "at updates 10, 25, 50, 100, then every 250 up to 5,000"."""
+    early = [u for u in frames if every and u < every]
+    if every and len(early) < len(frames):
+        head = f"at updates {', '.join(f'{u:,}' for u in early)}, then " if early else ""
+        return f"{head}every {every:,} updates up to {frames[-1]:,}"
+    shown = ", ".join(f"{u:,}" for u in frames[:6]) + (f", ..., {frames[-1]:,}" if len(frames) > 6 else "")
+    return f"at updates {shown}"
 
 
 _PAGE = Template("""<!doctype html>
