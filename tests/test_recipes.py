@@ -5,6 +5,7 @@ import pytest
 from npgan.data.augment import Distortion
 from npgan.recipes import DATASETS, RECIPES, recipe_settings, resolve
 from npgan.train import Schedule, TrainingConfig
+from npgan.train.terms import TERMS
 
 
 @pytest.mark.parametrize("recipe, dataset, weights", [("npgan", "synthetic", (3.0, 3.0, 1.0)),
@@ -60,3 +61,11 @@ def test_every_recipe_key_is_a_setting():
         assert set(r.settings) <= keys
         for extra in r.per_dataset.values():
             assert set(extra) <= keys
+
+
+@pytest.mark.parametrize("recipe", ["paper", "code"])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_extra_term_is_off_in_the_papers_and_the_codes_recipes(recipe, dataset):
+    cfg = resolve(recipe, dataset)
+    assert set(cfg.terms) == set(TERMS)
+    assert [name for name, sched in cfg.terms.items() if sched.ever_on] == []
