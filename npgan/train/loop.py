@@ -28,6 +28,8 @@ import secrets
 import signal
 import sys
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,6 +295,20 @@ def _progress_bar(total: int, initial: int, leave: bool = True):
     return tqdm(total=total, initial=initial, desc="train", unit="upd", dynamic_ncols=True, leave=leave)
 
 
+#: numpy's floating-point warnings (an overflow inside an update or a sample frame)
+_FLOAT_WARNINGS = r"(overflow|invalid value|divide by zero|underflow) encountered"
+
+
+@contextmanager
+def _no_float_warnings():
+    """numpy's floating-point warnings ignored in every thread: a NaN or infinity ends as one line of
+    the loop (TrainingDiverged). ``np.errstate`` does not reach the GEMM pieces on npgan's thread pool
+    (it is per thread), so a diverging update printed raw ``RuntimeWarning`` lines from there."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_FLOAT_WARNINGS, category=RuntimeWarning)
+        yield
+
+
 def _loop(run: _Run, options: TrainOptions, callback):
     bar = None
     if options.progress:
@@ -303,7 +319,7 @@ def _loop(run: _Run, options: TrainOptions, callback):
     last: StepStats | None = None
     update = run.start
     try:
-        with MetricsLog(run.folder.metrics) as log, StopSignals() as stop:
+        with MetricsLog(run.folder.metrics) as log, StopSignals() as stop, _no_float_warnings():
             try:
                 while update < options.updates and not stop.requested:
                     t0 = time.perf_counter()
