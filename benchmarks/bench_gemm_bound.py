@@ -131,7 +131,7 @@ def measure(batch: int, threads: int, rounds: int, steps: int, with_torch: bool,
 
     from npgan.kernels.threads import use_threads
     from npgan.recipes import resolve
-    from npgan.train.loop import build_trainer
+    from npgan.train.build import build_trainer
 
     cfg = resolve(recipe, "mnist", {"batch_size": batch})
     rng = np.random.default_rng(0)

@@ -44,7 +44,7 @@ def main(argv=None) -> dict:
     from npgan.kernels import gemm
     from npgan.kernels.threads import use_threads
     from npgan.models.infogan import InfoGANConfig
-    from npgan.train.loop import build_trainer
+    from npgan.train.build import build_trainer
 
     shipped_count, shipped_cap = gemm.n_pieces, gemm.MAX_PIECES
     settings = {"per thread": (per_thread_count, shipped_cap)}

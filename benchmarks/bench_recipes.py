@@ -35,7 +35,7 @@ LATE_TERMS = ("code_prior", "ortho_jacobian", "code_equivariance")
 
 def _trainers(batch: int):
     from npgan.recipes import resolve
-    from npgan.train.loop import build_trainer
+    from npgan.train.build import build_trainer
     rng = np.random.default_rng(7)
     images = rng.random((8 * batch, 1, 28, 28), dtype=np.float32)
     late = {f"{t}.start": 0 for t in LATE_TERMS}     # act from the first update

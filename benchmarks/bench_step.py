@@ -1,7 +1,7 @@
 """Benchmark one InfoGAN training step: npgan against PyTorch on the same CPU.
 
 Times ``InfoGANTrainer.update(x_real)`` (one D step, then one G step, Adam) on npgan's paper-recipe
-networks, built as training builds them (``npgan.train.loop.build_trainer``), on random real batches
+networks, built as training builds them (``npgan.train.build.build_trainer``), on random real batches
 (float32 in [0, 1], shape (B, 1, 28, 28)); the median and interquartile range of many steps after
 warm-up, per batch size and thread count. Also reported:
 

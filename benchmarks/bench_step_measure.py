@@ -342,7 +342,7 @@ def _torch_kind(op: str) -> str:
 def _build_npgan(batch: int, seed: int = 0):
     """The trainer exactly as ``npgan train`` builds it, plus a few random real batches."""
     from npgan.models.infogan import InfoGANConfig
-    from npgan.train.loop import build_trainer
+    from npgan.train.build import build_trainer
     rng = np.random.default_rng(seed + 1000)
     images = rng.random((4 * batch, 1, 28, 28), dtype=np.float32)
     trainer, stream = build_trainer(InfoGANConfig(batch_size=batch), seed, images)

@@ -22,7 +22,7 @@ from npgan.data import make_synthetic_digits
 from npgan.data.synthetic import DEFAULT_RANGES
 from npgan.data.datasets import SYNTHETIC_SEEDS
 from npgan.evaluation.probes import categorical_predictions
-from npgan.train.loop import load_trained
+from npgan.train.build import load_trained
 
 
 def main(argv=None) -> int:

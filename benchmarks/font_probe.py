@@ -21,7 +21,7 @@ from scipy.special import log_softmax
 
 from npgan.data import make_synthetic_digits
 from npgan.data.datasets import SYNTHETIC_SEEDS
-from npgan.train.loop import load_trained
+from npgan.train.build import load_trained
 
 
 def trunk_features(nets, images: np.ndarray, batch: int = 500) -> np.ndarray:

@@ -19,7 +19,7 @@ import json
 import statistics
 from pathlib import Path
 
-from npgan.train.metrics import read_metrics
+from npgan.run.metrics import read_metrics
 
 
 def seed_rows(arm: Path, at: int, window: int) -> list[dict]:

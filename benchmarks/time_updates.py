@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from npgan.recipes import resolve
-from npgan.train.loop import build_trainer
+from npgan.train.build import build_trainer
 
 try:
     from npgan.kernels.threads import use_threads

@@ -23,7 +23,8 @@ import pytest
 
 from npgan.cli import main
 from npgan.data import load_dataset
-from npgan.train import CheckpointError, TrainOptions, load_checkpoint, load_trained, save_checkpoint, train
+from npgan.run import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.train import TrainOptions, load_trained, train
 from tiny_nets import tiny_config, tiny_nets_patched
 
 CKPT = "checkpoint.npz"

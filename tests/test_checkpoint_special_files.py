@@ -13,6 +13,6 @@ def test_eval_of_a_special_file_says_what_it_is(capsys, path, kind):
 
 
 def test_a_directory_is_still_a_directory(tmp_path, capsys):
-    from npgan.train import CheckpointError, load_checkpoint
+    from npgan.run import CheckpointError, load_checkpoint
     with pytest.raises(CheckpointError, match="is a directory, not a checkpoint file"):
         load_checkpoint(tmp_path)

@@ -200,7 +200,7 @@ def _legacy(config: TrainingConfig) -> dict:
 
 def test_a_run_folder_written_before_the_redesign_still_works(run_dir, tiny_nets, tmp_path, capsys):
     import shutil
-    from npgan.train import load_checkpoint, save_checkpoint
+    from npgan.run import load_checkpoint, save_checkpoint
     old = tmp_path / "old"
     shutil.copytree(run_dir, old)
     state = load_checkpoint(old / "checkpoint.npz")

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import npgan.train.loop as loop
-from npgan.train import TrainOptions, load_checkpoint, train
+from npgan.run import load_checkpoint
+from npgan.train import TrainOptions, train
 from tiny_nets import random_images, tiny_config
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -43,10 +44,10 @@ def _die():
 
 def _arm(mode: str, nth: int) -> None:
     """In the child: SIGKILL this process at the ``nth`` time it reaches the place ``mode`` names."""
-    import npgan.train.checkpoint as ckpt
-    import npgan.train.lock as lock
-    import npgan.train.metrics as metrics
-    import npgan.train.run_folder as run_folder
+    import npgan.run.checkpoint as ckpt
+    import npgan.run.folder as run_folder
+    import npgan.run.lock as lock
+    import npgan.run.metrics as metrics
     count = {"n": 0}
 
     def hit() -> bool:

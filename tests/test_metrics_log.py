@@ -7,8 +7,8 @@ import json
 import pytest
 
 from npgan.cli import main
-from npgan.train import MetricsError, load_checkpoint, read_metrics
-from npgan.train.metrics import truncate_metrics
+from npgan.run import MetricsError, load_checkpoint, read_metrics
+from npgan.run.metrics import truncate_metrics
 from tiny_nets import SMALL_LATENT, error_line, random_images, tiny_config
 from tiny_nets import TINY_TRAIN_ARGS as TINY
 

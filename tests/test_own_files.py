@@ -151,7 +151,7 @@ def test_resume_with_a_damaged_config_json_is_one_line(content, message, run, ca
 
 
 def test_a_deeply_nested_lock_is_an_unreadable_lock(tmp_path):
-    from npgan.train.lock import LOCK_NAME, RunLock
+    from npgan.run.lock import LOCK_NAME, RunLock
     (tmp_path / LOCK_NAME).write_text(DEEP)
     assert RunLock(tmp_path)._read() == (DEEP.encode(), None)
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-import npgan.train.kernel_cache as kernel_cache
+import npgan.kernels.disk_cache as kernel_cache
 from npgan.train import TrainOptions, train
 from npgan.train.step import InfoGANTrainer
 from tiny_nets import random_images, tiny_config
@@ -67,14 +67,14 @@ def test_the_cache_is_read_from_numbas_index(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     first = textwrap.dedent("""
         import numpy as np
-        from npgan.train.kernel_cache import compile_note, kernels, uncached_kernels
+        from npgan.kernels.disk_cache import compile_note, kernels, uncached_kernels
         assert uncached_kernels() == sorted(kernels()), uncached_kernels()
         assert compile_note() is not None
         x = np.ones(8, np.float32)
         kernels()["npgan.kernels.elementwise._relu_fwd"](x, np.float32(0), np.empty_like(x))
     """)
     second = textwrap.dedent("""
-        from npgan.train.kernel_cache import kernels, uncached_kernels
+        from npgan.kernels.disk_cache import kernels, uncached_kernels
         left = uncached_kernels()
         assert "npgan.kernels.elementwise._relu_fwd" not in left and len(left) == len(kernels()) - 1, left
     """)

@@ -11,8 +11,8 @@ from npgan.evaluation.probes import generate
 from npgan.models import LatentSpec
 from npgan.report.frames import SampleFrames, frame_latent, list_frames, write_progress_gif
 from npgan.report.images import read_grey, to_grey
+from npgan.run.folder import CHECKPOINT_NAME, METRICS_NAME
 from npgan.train import TrainOptions, load_trained, train
-from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
 from tiny_nets import TINY_LATENT as LATENT
 from tiny_nets import random_images, tiny_config
 
@@ -31,7 +31,7 @@ def _train(out, images, updates, callback=None, resume=False):
 
 
 def _arrays(path):
-    from npgan.train import load_checkpoint
+    from npgan.run import load_checkpoint
 
     def walk(d, prefix=""):
         for k, v in d.items():

@@ -18,8 +18,9 @@ import time
 import pytest
 
 from npgan.cli import main
-from npgan.train import RunLocked, TrainOptions, load_checkpoint, train
-from npgan.train.lock import LOCK_NAME, STALE_SECONDS, RunLock
+from npgan.run import RunLocked, load_checkpoint
+from npgan.run.lock import LOCK_NAME, STALE_SECONDS, RunLock
+from npgan.train import TrainOptions, train
 from tiny_nets import SMALL_LATENT, error_line, random_images, tiny_config, use_tiny_nets
 from tiny_nets import TINY_TRAIN_ARGS as TINY
 
@@ -189,8 +190,8 @@ def test_a_refused_start_removes_a_killed_writes_temporary_file(tmp_path, capsys
 @pytest.mark.parametrize("where", ["checkpoint", "metrics"])
 def test_a_full_disk_keeps_the_last_checkpoint_and_says_so(where, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
-    import npgan.train.checkpoint as ckpt
-    import npgan.train.metrics as metrics
+    import npgan.run.checkpoint as ckpt
+    import npgan.run.metrics as metrics
     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if where == "checkpoint":
         real = ckpt.np.savez

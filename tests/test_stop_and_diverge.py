@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import pytest
 
-import npgan.train.checkpoint as ckpt
+import npgan.run.checkpoint as ckpt
 import npgan.train.loop as loop
 from npgan.cli import main
-from npgan.train import (InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions, load_checkpoint,
-                         train)
+from npgan.run import load_checkpoint
+from npgan.train import InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions, train
 from tiny_nets import SMALL_LATENT, random_images, tiny_config
 from tiny_nets import TINY_TRAIN_ARGS as TINY
 

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from npgan.cli import main
+from npgan.run import load_checkpoint
 from npgan.sweep import EvalOptions, SweepSpec, parse_seeds, plan_runs, write_summary
 from npgan.sweep.cluster import plan_local
 from npgan.sweep.summary import FIELDS, li_at
-from npgan.train import load_checkpoint
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
                                 reason="the [sweep] extra (dask[distributed]) is not installed")

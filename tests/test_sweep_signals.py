@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from npgan.train import load_checkpoint
+from npgan.run import load_checkpoint
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("distributed") is None,

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from npgan.models import InfoGANNets
+from npgan.run import load_checkpoint, save_checkpoint
+from npgan.run.folder import CHECKPOINT_NAME, METRICS_NAME
 from npgan.testing import numerical_partial
-from npgan.train import (InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions,
-                         build_trainer, load_checkpoint, load_trained, save_checkpoint, train)
-from npgan.train.loop import CHECKPOINT_NAME, METRICS_NAME
+from npgan.train import (InfoGANTrainer, TrainingDiverged, TrainingInterrupted, TrainOptions, build_trainer,
+                         load_trained, train)
 from tiny_nets import random_images, tiny_config
 
 

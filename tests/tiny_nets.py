@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-import npgan.train.loop as loop
+import npgan.train.build as build
 from npgan import nn
 from npgan.models import InfoGANConfig, InfoGANNets, LatentSpec
 
@@ -108,14 +108,14 @@ class TinyNets(InfoGANNets):
 
 
 def use_tiny_nets(monkeypatch) -> None:
-    """Make training (``npgan.train.loop``, so ``train`` and every command) build ``TinyNets``.
+    """Make training (``npgan.train.build``, so ``train`` and every command) build ``TinyNets``.
 
     Parameters
     ----------
     monkeypatch : pytest.MonkeyPatch
         Undoes the change when it is undone (at the end of the test, for the fixture's).
     """
-    monkeypatch.setattr(loop, "InfoGANNets", TinyNets)
+    monkeypatch.setattr(build, "InfoGANNets", TinyNets)
 
 
 @contextmanager

@@ -121,8 +121,8 @@ def load_run(path):
 
 def read_run_metrics(folder) -> list[dict]:
     """The metrics records of a run folder (a torn last line is dropped with a note)."""
-    from npgan.train import MetricsError, read_metrics
-    from npgan.train.metrics import PLOTTED
+    from npgan.run import MetricsError, read_metrics
+    from npgan.run.metrics import PLOTTED
     path = Path(folder) / "metrics.jsonl"
     try:
         return read_metrics(path, fields=PLOTTED).records

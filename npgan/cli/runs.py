@@ -114,7 +114,8 @@ def cmd_eval(args) -> int:
 
 def _curve_run(run: Path):
     """``(label, records, H(c))`` of one run folder for ``npgan curves``."""
-    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    from npgan.run.folder import CONFIG_NAME
+    from npgan.train.config import read_run_config
     cfg_path = run / CONFIG_NAME
     if not cfg_path.exists() or not (run / "metrics.jsonl").exists():
         raise CLIError(f"{run} is not a training run folder (needs config.json and metrics.jsonl)")

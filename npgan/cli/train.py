@@ -18,7 +18,7 @@ _SETTING_FLAGS = ("config", "recipe", "sets", "batch_size", "lr_d", "lr_g", "gan
 
 def _read_run_config(path: Path, flag: str = "--config"):
     """``(meta, TrainingConfig)`` of a run's config.json, every fault one line naming ``flag``."""
-    from npgan.train.run_folder import read_run_config
+    from npgan.train.config import read_run_config
     try:
         return read_run_config(path)
     except FileNotFoundError:
@@ -57,8 +57,8 @@ def _settings_differ(run, requested) -> list[str]:
 
 
 def _check_folder(args, out: Path) -> None:
-    from npgan.train import RunLocked
-    from npgan.train.run_folder import RunFolderError, check_folder
+    from npgan.run import RunLocked
+    from npgan.run.folder import RunFolderError, check_folder
     if args.resume and args.overwrite:
         raise CLIError("--resume continues the run in --out and --overwrite starts it again: give one of them")
     if args.config is not None and args.recipe is not None:
@@ -74,7 +74,7 @@ def _check_folder(args, out: Path) -> None:
 def _run_meta(out: Path) -> dict:
     """The run's config.json (updates and number of images); {} if there is none (the checkpoint is
     the truth), a one-line error if it is damaged."""
-    from npgan.train.run_folder import read_run_meta
+    from npgan.run.folder import read_run_meta
     try:
         return read_run_meta(out / "config.json")
     except FileNotFoundError:
@@ -85,12 +85,12 @@ def _run_meta(out: Path) -> dict:
 
 def _resumed_settings(args, out: Path):
     """The run's own settings (the truth on resume): (config, seed, updates, dataset, update, subset)."""
-    from npgan.train import CheckpointError, read_checkpoint_meta
-    from npgan.train.state_check import check_meta
+    from npgan.run import CheckpointError, read_checkpoint_meta
+    from npgan.train.config import checkpoint_config
     path = out / "checkpoint.npz"
     try:
         state = read_checkpoint_meta(path)
-        run_config = check_meta(state, path)
+        run_config = checkpoint_config(state, path)
     except CheckpointError as exc:
         raise CLIError(f"--resume: {exc}") from None
     dataset, seed, at = state["dataset"], state["seed"], state["update"]
@@ -156,8 +156,8 @@ def _check_memory(config, n_images: int) -> None:
 
 def _train(config, images, options, args, dataset, callback=None, start_callback=None):
     """The training loop, with every failure as a one-line error; returns (trainer, last) or an exit status."""
-    from npgan.train import (CheckpointError, MetricsError, RunFolderError, RunLocked, TrainingDiverged,
-                             TrainingInterrupted, train)
+    from npgan.run import CheckpointError, MetricsError, RunFolderError, RunLocked
+    from npgan.train import TrainingDiverged, TrainingInterrupted, train
     try:
         return train(config, images, options, resume=args.resume, dataset=dataset, callback=callback,
                      start_callback=start_callback)

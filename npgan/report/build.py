@@ -127,7 +127,8 @@ def _build(run_dir: Path, data_dir, seed: int | None, steps: int, noise: int, bu
 
 def _planned_updates(run_dir: Path) -> int | None:
     """The updates the run was started for (its ``config.json``, checked), None if it has no config.json."""
-    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    from npgan.run.folder import CONFIG_NAME
+    from npgan.train.config import read_run_config
     try:
         return read_run_config(run_dir / CONFIG_NAME)[0].get("updates")
     except FileNotFoundError:

@@ -4,7 +4,7 @@ The first frames come early and then spaced out (:data:`EARLY_UPDATES` below N: 
 100, then every 250 by default), so a user sees G learn in the first minute, not after 250 updates.
 
 The frames' latent batch comes from the run's seed through a stream of its own (child 3 of the
-run's ``SeedSequence``; :func:`npgan.train.loop.build_trainer` uses children 0-2), never from the
+run's ``SeedSequence``; :func:`npgan.train.build.build_trainer` uses children 0-2), never from the
 trainer's generator. So a run with frames is bit-identical to one without, every frame shows the
 same latents, and a resumed run draws the same batch and continues the sequence.
 

@@ -27,8 +27,8 @@ def read_metrics(run_dir) -> list[dict]:
     the numbers the figures read, is a :class:`npgan.train.MetricsError` (see
     :func:`npgan.train.read_metrics`).
     """
-    from npgan.train.metrics import PLOTTED
-    from npgan.train.metrics import read_metrics as read_log
+    from npgan.run.metrics import PLOTTED
+    from npgan.run.metrics import read_metrics as read_log
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []

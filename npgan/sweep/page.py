@@ -87,7 +87,8 @@ def final_grid(folder: Path, seed: int, update: int) -> tuple[bytes, str] | None
 
 
 def _has_categorical(folder: Path) -> bool:
-    from npgan.train.run_folder import CONFIG_NAME, read_run_config
+    from npgan.run.folder import CONFIG_NAME
+    from npgan.train.config import read_run_config
     return bool(read_run_config(folder / CONFIG_NAME)[1].model.latent.categorical)
 
 

@@ -19,7 +19,7 @@ import signal
 import threading
 from contextlib import contextmanager
 
-from npgan.train.signals import EXIT_STATUS
+from npgan.run.signals import EXIT_STATUS
 
 #: the signals that stop a sweep
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

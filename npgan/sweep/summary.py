@@ -30,10 +30,11 @@ from pathlib import Path
 
 from npgan.evaluation.eval_file import read_eval
 from npgan.report.run_files import EVAL_NAME
+from npgan.run.folder import CONFIG_NAME
 from npgan.sweep.plan import SweepSpec
 from npgan.sweep.record import load_record
 from npgan.sweep.task import is_finished, milestone_path
-from npgan.train.run_folder import CONFIG_NAME, read_run_config
+from npgan.train.config import read_run_config
 from npgan.train.starts import other_starts_seconds
 
 logger = logging.getLogger("npgan")
@@ -69,7 +70,7 @@ def li_at(records: list[dict], update: int, window: int = LI_WINDOW) -> float | 
 def _metrics(folder: Path) -> list[dict]:
     """The run's metrics records (none yet: empty; a damaged log counts as none, with a note)."""
     from npgan.report.run_files import read_metrics
-    from npgan.train import MetricsError
+    from npgan.run import MetricsError
     try:
         return read_metrics(folder)
     except MetricsError as exc:

@@ -25,9 +25,10 @@ from pathlib import Path
 from npgan.evaluation.eval_file import read_eval
 from npgan.recipes import resolve
 from npgan.report.run_files import EVAL_NAME
+from npgan.run import read_checkpoint_meta
+from npgan.run.folder import CHECKPOINT_NAME, run_files, write_atomic
 from npgan.sweep.plan import RunSpec, SweepSpec
-from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions, read_checkpoint_meta
-from npgan.train.run_folder import CHECKPOINT_NAME, run_files, write_atomic
+from npgan.train import TrainingConfig, TrainingInterrupted, TrainOptions
 
 _DATA: dict[tuple, tuple] = {}  # (dataset, split, data_dir, n) -> (images, labels): one load per worker
 #: a run's evaluations at its sweep's ``eval_at`` updates
@@ -107,7 +108,7 @@ def check_settings(spec: SweepSpec, run: RunSpec) -> None:
     """A ValueError saying what differs if ``run``'s folder holds a checkpoint of other settings (seed,
     dataset, any setting) than ``spec`` asks for: a finished run is never reused under settings it was
     not trained with. A damaged checkpoint or a bad setting is left to the run's task, which fails alone."""
-    from npgan.train import CheckpointError
+    from npgan.run import CheckpointError
     folder = spec.folder(run)
     try:
         meta = read_checkpoint_meta(folder / CHECKPOINT_NAME)
@@ -120,9 +121,10 @@ def check_settings(spec: SweepSpec, run: RunSpec) -> None:
 def _train_locked(config, images, options: TrainOptions, resume: bool, dataset: str, callback, folder: Path,
                   start_callback=None):
     """:func:`npgan.train.train`, waiting while the folder's lock is another host's (a worker that died
-    there: its lock is taken over once its heartbeat is :data:`~npgan.train.lock.STALE_SECONDS` old)."""
-    from npgan.train import RunLocked, train
-    from npgan.train.lock import HEARTBEAT_SECONDS, LOCK_NAME, STALE_SECONDS
+    there: its lock is taken over once its heartbeat is :data:`~npgan.run.lock.STALE_SECONDS` old)."""
+    from npgan.run import RunLocked
+    from npgan.run.lock import HEARTBEAT_SECONDS, LOCK_NAME, STALE_SECONDS
+    from npgan.train import train
     deadline = time.monotonic() + STALE_SECONDS + 2 * HEARTBEAT_SECONDS
     while True:
         try:

@@ -1,16 +1,15 @@
-"""Training: the InfoGAN update, npgan's extra terms, the settings, the loop, run folders and checkpoints."""
+"""Training: the InfoGAN update, npgan's extra terms, the settings and the loop.
 
-from npgan.train.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_meta, save_checkpoint
+A run's files and process (folder, lock, checkpoint, metrics log, signals) are :mod:`npgan.run`'s.
+"""
+
+from npgan.train.build import build_trainer, load_trained
 from npgan.train.config import TrainingConfig
-from npgan.train.lock import RunLocked
-from npgan.train.loop import (BatchStream, TrainingDiverged, TrainingInterrupted, TrainOptions,
-                              build_trainer, load_trained, train)
-from npgan.train.metrics import MetricsError, read_metrics
-from npgan.train.run_folder import RunFolderError
+from npgan.train.loop import train
+from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
 from npgan.train.step import InfoGANTrainer, StepStats
+from npgan.train.stream import BatchStream
 from npgan.train.terms import TERMS, Schedule
 
-__all__ = ["CheckpointError", "load_checkpoint", "read_checkpoint_meta", "save_checkpoint", "TrainingConfig",
-           "RunLocked", "BatchStream", "TrainingDiverged", "TrainingInterrupted", "TrainOptions", "build_trainer",
-           "load_trained", "train", "MetricsError", "read_metrics", "RunFolderError", "InfoGANTrainer",
-           "StepStats", "TERMS", "Schedule"]
+__all__ = ["TrainingConfig", "BatchStream", "TrainingDiverged", "TrainingInterrupted", "TrainOptions",
+           "build_trainer", "load_trained", "train", "InfoGANTrainer", "StepStats", "TERMS", "Schedule"]

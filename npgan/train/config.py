@@ -13,7 +13,9 @@ same flat keys::
     starts.count=3             several starts, the best continued (:mod:`npgan.train.starts`)
 
 :func:`TrainingConfig.from_dict` also reads the flat configs that npgan wrote before the terms had
-their own package (checkpoints and ``config.json`` of older runs).
+their own package (checkpoints and ``config.json`` of older runs). :func:`read_run_config` and
+:func:`checkpoint_config` read the settings of a run's ``config.json`` and of a checkpoint, with the
+errors of those files (:mod:`npgan.run`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from npgan._checks import check_int
+from npgan._json import JSONFileError
 from npgan.data.augment import Distortion
 from npgan.models.infogan import Q_STD_CHOICES, InfoGANConfig
 from npgan.models.latent import LatentSpec
-from npgan.train.terms import TERMS, Schedule
+from npgan.run.checkpoint import CheckpointError
+from npgan.run.folder import read_run_meta
+from npgan.run.state_check import check_meta
+from npgan.train.terms import STARTS_STATISTIC, TERMS, Schedule
 
 #: the paper's settings that are not run settings (fixed by the networks)
 _FIXED = ("latent", "image_shape")
@@ -116,19 +122,20 @@ class TrainingConfig:
         self._check_starts()
 
     def _check_starts(self) -> None:
-        """Choosing among starts reads the consistency statistic: the term must act in the window."""
-        st = self.starts
+        """Choosing among starts reads a term's statistic (the registry's ``STARTS_STATISTIC``): the
+        term must act in the window."""
+        st, name = self.starts, STARTS_STATISTIC
         if st.count == 1:
             return
         if self.model.gan_baseline:
-            raise ValueError("starts.count > 1 chooses by the consistency term, which the GAN baseline does "
+            raise ValueError(f"starts.count > 1 chooses by the {name} term, which the GAN baseline does "
                              "not have; use starts.count=1 with gan_baseline")
-        sched = self.terms["consistency"]
+        sched = self.terms[name]
         off = [u for u in range(st.updates - st.window + 1, st.updates + 1) if sched.at(u) == 0]
         if off:
-            raise ValueError(f"starts.count={st.count} chooses by the consistency statistic of updates "
-                             f"{st.updates - st.window + 1}-{st.updates}, but the consistency term is off in update "
-                             f"{off[0]}; set consistency.weight > 0 (and its start before then)")
+            raise ValueError(f"starts.count={st.count} chooses by the {name} statistic of updates "
+                             f"{st.updates - st.window + 1}-{st.updates}, but the {name} term is off in update "
+                             f"{off[0]}; set {name}.weight > 0 (and its start before then)")
 
     # ------------------------------------------------------------------ the flat view
     def settings(self) -> dict:
@@ -307,3 +314,30 @@ def parse_setting(key: str, text: str, current):
     if key == "q_std" and t not in Q_STD_CHOICES:
         fail(f"one of {', '.join(Q_STD_CHOICES)}")
     return t
+
+
+def read_run_config(path) -> tuple[dict, TrainingConfig]:
+    """``(meta, TrainingConfig)`` of a run's ``config.json`` (:func:`npgan.run.folder.read_run_meta`);
+    a config whose settings cannot be read is a :class:`~npgan._json.JSONFileError` naming the file
+    and the fault."""
+    meta = read_run_meta(path)
+    try:
+        return meta, TrainingConfig.from_dict(meta["config"])
+    except (TypeError, ValueError) as exc:
+        raise JSONFileError(f"{path}: the run's settings cannot be read: {exc}") from None
+
+
+def checkpoint_config(state, source) -> TrainingConfig:
+    """The settings of a training checkpoint, its top level checked first
+    (:func:`npgan.run.state_check.check_meta`).
+
+    ``state`` may come from :func:`~npgan.run.checkpoint.load_checkpoint` or
+    :func:`~npgan.run.checkpoint.read_checkpoint_meta` (arrays not loaded). Every failure is a
+    :class:`~npgan.run.checkpoint.CheckpointError` naming ``source``.
+    """
+    check_meta(state, source)
+    try:
+        return TrainingConfig.from_dict(state["config"])
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        what = exc if not isinstance(exc, KeyError) else f"missing entry {exc}"
+        raise CheckpointError(f"{source}: config: {what}") from None

@@ -1,18 +1,18 @@
 """The training loop: batches, progress, metrics, checkpoints, resume, signals and the divergence guard.
 
-Files written to the run folder (:mod:`npgan.train.run_folder`):
+Files written to the run folder (:mod:`npgan.run.folder`):
 
 - ``checkpoint.npz``: the latest checkpoint (model, optimisers, RNG and data-stream state, config,
   run id), written atomically every ``checkpoint_every`` updates, at the end, and on Ctrl-C or
   SIGTERM; only a state whose every array is finite is written.
 - ``metrics.jsonl``: one JSON object per update (losses, L_I parts, mean D outputs, seconds),
-  appended and flushed per update (:mod:`npgan.train.metrics`).
+  appended and flushed per update (:mod:`npgan.run.metrics`).
 - ``config.json``: the run's settings, seed, dataset, updates, number of images and id.
-- ``train.lock`` while training (:mod:`npgan.train.lock`).
+- ``train.lock`` while training (:mod:`npgan.run.lock`).
 
 ``resume=True`` continues exactly where the checkpoint stopped: the same batches, the same latent
 samples, the same numbers as an uninterrupted run. The checkpoint is checked against the run's own
-config before anything is loaded (:mod:`npgan.train.state_check`), and the metrics lines written
+config before anything is loaded (:mod:`npgan.run.state_check`), and the metrics lines written
 after it (by a run that was killed rather than stopped) are cut off.
 
 Every ``check_every``-th update (and the first) runs in checked mode (:mod:`npgan.nn.checked`): a
@@ -35,59 +35,27 @@ from pathlib import Path
 
 import numpy as np
 
-from npgan._checks import check_float_array, check_int
+from npgan._checks import check_float_array
 from npgan.kernels.alloc import keep_freed_memory
+from npgan.kernels.disk_cache import compile_note
 from npgan.kernels.threads import use_threads
-from npgan.models.infogan import InfoGANConfig, InfoGANNets
 from npgan.models.memory import check_training_memory
 from npgan.nn.checked import NonFiniteError, checked_mode
-from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from npgan.train.config import TrainingConfig
-from npgan.train.kernel_cache import compile_note
-from npgan.train.metrics import MetricsLog, truncate_metrics
+from npgan.run.checkpoint import CheckpointError, save_checkpoint
+from npgan.run.folder import RunFolder, write_atomic
+from npgan.run.metrics import MetricsLog, read_metrics, truncate_metrics
+from npgan.run.signals import EXIT_STATUS, StopSignals
+from npgan.run.state_check import check_trainer_state
+from npgan.train.build import as_training_config, build_trainer, restore
+from npgan.train.config import Starts, TrainingConfig
 from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
-from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, RunFolder
-from npgan.train.signals import EXIT_STATUS, StopSignals
-from npgan.train.starts import remove_starts, run_starts
-from npgan.train.state_check import check_meta, check_stream_state, check_trainer_state
-from npgan.train.stream import BatchStream
+from npgan.train.starts import STATISTIC, choose, record_start0, remove_starts, start_folder, start_seed
 from npgan.train.step import InfoGANTrainer, StepStats
-from npgan.train.terms import build_terms
+from npgan.train.stream import BatchStream
 
 logger = logging.getLogger("npgan")
 
-__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "BatchStream", "TrainOptions", "TrainingDiverged",
-           "TrainingInterrupted", "as_training_config", "build_trainer", "load_trained", "train"]
-
-
-def as_training_config(config) -> TrainingConfig:
-    """``config`` as a TrainingConfig (an InfoGANConfig alone means the paper's objective, no extra terms)."""
-    if isinstance(config, InfoGANConfig):
-        return TrainingConfig(model=config)
-    if not isinstance(config, TrainingConfig):
-        raise TypeError(f"`config` must be a TrainingConfig or an InfoGANConfig, got {type(config).__name__}")
-    return config
-
-
-def _seeds(seed: int):
-    """The generators of the initial weights, the latent samples and the data stream (independent)."""
-    return [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(3)]
-
-
-def _make_trainer(config: TrainingConfig, init_rng, latent_rng) -> InfoGANTrainer:
-    nets = InfoGANNets(config.model, init_rng)
-    return InfoGANTrainer(nets, latent_rng, terms=build_terms(config.terms), distortion=config.distortion)
-
-
-def build_trainer(config, seed: int, images: np.ndarray):
-    """Networks, trainer and batch stream, all seeded from ``seed`` (independent streams).
-
-    ``config`` is a :class:`TrainingConfig` (or an InfoGANConfig: the paper's objective alone).
-    """
-    config = as_training_config(config)
-    init_rng, latent_rng, data_rng = _seeds(seed)
-    trainer = _make_trainer(config, init_rng, latent_rng)
-    return trainer, BatchStream(images, config.model.batch_size, data_rng)
+__all__ = ["train"]
 
 
 @dataclass
@@ -161,25 +129,15 @@ def _same_run(folder: RunFolder, state: dict, config: TrainingConfig) -> str:
 
 
 def _resume(folder: RunFolder, images) -> _Run:
-    path = folder.checkpoint
-    state = load_checkpoint(path)
-    config = check_meta(state, path)
-    update, seed = state["update"], state["seed"]
-    check_training_memory(config.model)
-    init_rng, latent_rng, data_rng = _seeds(seed)
-    trainer = _make_trainer(config, init_rng, latent_rng)
-    check_trainer_state(state["trainer"], trainer, update, path)
-    check_stream_state(state["data"], images.shape[0], config.model.batch_size, path)
-    run_id = _same_run(folder, state, config)
-    trainer.load_state(state["trainer"])
-    stream = BatchStream(images, config.model.batch_size, data_rng)
-    stream.load_state(state["data"])
-    trainer.updates_done = update  # the terms' schedules follow the update count
+    restored = restore(folder.checkpoint, images)
+    state, update = restored.state, restored.state["update"]
+    run_id = _same_run(folder, state, restored.config)
     if folder.metrics.exists():
         truncate_metrics(folder.metrics, update)
     elif update:
         logger.warning("note: %s is missing; the log goes on from update %d", folder.metrics, update + 1)
-    return _Run(config, trainer, stream, seed, state["dataset"], run_id, update, update, folder)
+    return _Run(restored.config, restored.trainer, restored.stream, state["seed"], state["dataset"], run_id, update,
+                update, folder)
 
 
 def train(config, images: np.ndarray, options: TrainOptions, *,
@@ -244,9 +202,54 @@ def _train(config, images, options, *, resume, dataset, callback, start_callback
         if run.config.starts.count > 1 and run.start <= at < options.updates:
             if run.start < at:  # start 0 (the run itself) up to the choice
                 _loop(run, dataclasses.replace(options, updates=at), callback)
-            run_starts(run, images, options, _train, start_callback)
+            _run_starts(run, images, options, start_callback)
             run.start = at
         return _loop(run, options, callback)
+
+
+def _run_starts(run: _Run, images, options: TrainOptions, start_callback) -> None:
+    """Train starts 1 .. K-1 of ``run`` (start 0, the run itself, is at ``starts.updates``), each a
+    plain run in its own folder, choose (:func:`npgan.train.starts.choose`), and let the run take over
+    the chosen start's state and log. ``start_callback(k, folder)``, if given, returns the per-update
+    callback of start k."""
+    st, out = run.config.starts, run.folder.path
+    record_start0(out, st)
+    plain = dataclasses.replace(run.config, starts=Starts())
+    for k in range(1, st.count):
+        folder = start_folder(out, k)
+        resume = RunFolder(folder).checkpoint.exists()
+        sub = TrainOptions(updates=st.updates, seed=start_seed(run.seed, k), out_dir=folder,
+                           checkpoint_every=options.checkpoint_every, progress=options.progress,
+                           overwrite=not resume, check_every=options.check_every)
+        logger.warning("start %d of starts 0-%d (seed %d) in %s", k, st.count - 1, sub.seed, folder)
+        try:
+            _train(plain, images, sub, resume=resume, dataset=run.dataset,
+                   callback=None if start_callback is None else start_callback(k, folder))
+        except TrainingDiverged as exc:
+            logger.warning("note: start %d diverged and is not a candidate: %s", k, exc)
+        except TrainingInterrupted as exc:
+            raise TrainingInterrupted(f"start {k} of starts 0-{st.count - 1}: {exc}; resuming {out} resumes "
+                                      "its starts", exc.exit_status) from None
+    sel = choose(out, run.seed, st)
+    if sel.chosen != 0:
+        _take_over(run, images, start_folder(out, sel.chosen), st.updates)
+    shown = ", ".join(f"{k}: " + ("diverged" if v is None else f"{v:.4g}") for k, v in enumerate(sel.values))
+    logger.warning("starts: mean %s over updates %d-%d: %s; continuing start %d", STATISTIC,
+                   st.updates - st.window + 1, st.updates, shown, sel.chosen)
+
+
+def _take_over(run: _Run, images, folder: Path, updates: int) -> None:
+    """The run continues from start ``folder``'s checkpoint at ``updates``, with that start's log."""
+    start = RunFolder(folder)
+    log = read_metrics(start.metrics, note=False)
+    restored = restore(start.checkpoint, images, into=(run.trainer, run.stream))
+    if restored.state["update"] != updates:
+        raise CheckpointError(f"{start.checkpoint}: holds update {restored.state['update']}, the choice is at "
+                              f"update {updates}")
+    head = start.metrics.read_bytes()[:log.ends[updates - 1]]
+    write_atomic(run.folder.metrics, head.decode("utf-8"))
+    save_checkpoint(run.folder.checkpoint, run.state(updates))
+    run.saved = updates
 
 
 def _save(run: _Run, update: int, stop: StopSignals, log: MetricsLog) -> None:
@@ -367,35 +370,3 @@ def _stopped(run: _Run, update: int, stop: StopSignals, log: MetricsLog):
         _save(run, update, stop, log)
     raise TrainingInterrupted(f"stopped by {stop.reason} at update {update}; checkpoint saved to "
                               f"{run.folder.checkpoint} (continue with --resume)", EXIT_STATUS[stop.signum])
-
-
-def load_trained(path) -> tuple[InfoGANNets, dict]:
-    """Rebuild the networks stored in checkpoint ``path`` (a file or a run folder).
-
-    The whole checkpoint is checked against its own config first (:mod:`npgan.train.state_check`).
-    Returns the networks (in evaluation mode) and the checkpoint's metadata (``update``, ``seed``,
-    ``dataset``, ``config``: the run's :class:`TrainingConfig`).
-
-    Raises
-    ------
-    FileNotFoundError
-        No checkpoint at ``path``.
-    CheckpointError
-        The checkpoint cannot be used; the message names the file and what is wrong.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    state = load_checkpoint(path)
-    config = check_meta(state, path)
-    init_rng, latent_rng, _ = _seeds(0)
-    trainer = _make_trainer(config, init_rng, latent_rng)
-    check_trainer_state(state["trainer"], trainer, state["update"], path)
-    check_stream_state(state["data"], None, config.model.batch_size, path)
-    nets = trainer.nets
-    nets.load_state_dict(state["trainer"]["nets"])
-    nets.eval()
-    meta = {k: state[k] for k in ("update", "seed", "dataset")}
-    meta["config"] = config
-    return nets, meta
-

@@ -3,9 +3,9 @@
 Which partition the categorical code settles into depends on the seed (docs/experiments/
 robustness.md): the same settings find the digits on some seeds and split them by rotation on
 others. With ``starts.count = K > 1`` a run trains K starts for ``starts.updates`` updates each,
-then continues the one whose real-data consistency statistic, I(c; c') between Q's categories of a
-real batch and of its distorted copy (the quantity the ``consistency`` term maximises), has the
-highest mean over its last ``starts.window`` updates. No label and no test image is read.
+then continues the one whose logged statistic of the term :data:`npgan.train.terms.STARTS_STATISTIC`
+names (the consistency term's I(c; c') between Q's categories of a real batch and of its distorted
+copy) has the highest mean over its last ``starts.window`` updates. No label and no test image is read.
 
 Layout: start 0 *is* the run (seed ``seed``, trained in the run folder as a run without starts
 would be); start k >= 1 is a plain run with seed :func:`start_seed` ``(seed, k)`` in
@@ -15,11 +15,13 @@ choice. If start j != 0 wins, the run folder takes over its state and its log at
 (the run keeps its own seed, id and settings), so the run then goes on exactly as start j alone
 would have. Every step can be interrupted and resumed: each start is a run folder of its own, and
 the choice is made again (the same one) from the files when a resumed run reaches it.
+
+This module keeps the choice and its files; the loop (:mod:`npgan.train.loop`) trains the starts and
+makes the run take over the one chosen.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import shutil
@@ -30,17 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from npgan._json import INTEGER, LIST, NUMBER, JSONFileError, check_fields, read_json
-from npgan.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from npgan.run.folder import METRICS_NAME, write_atomic
+from npgan.run.metrics import read_metrics
 from npgan.train.config import Starts
-from npgan.train.metrics import read_metrics
-from npgan.train.options import TrainingDiverged, TrainingInterrupted, TrainOptions
-from npgan.train.run_folder import CHECKPOINT_NAME, METRICS_NAME, write_atomic
-from npgan.train.state_check import check_meta, check_stream_state, check_trainer_state
+from npgan.train.terms import STARTS_STATISTIC
 
 logger = logging.getLogger("npgan")
 
-#: the logged statistic the choice reads (a column of metrics.jsonl)
-STATISTIC = "consistency"
+#: the logged statistic the choice reads (a column of metrics.jsonl: the term the registry names)
+STATISTIC = STARTS_STATISTIC
 STARTS_DIR = "starts"
 SELECTION_NAME = "selection.json"
 _START0_NAME = "start0.json"
@@ -84,7 +84,7 @@ def statistic_of(metrics_path: Path, updates: int, window: int) -> tuple[float, 
     values = [r.get(STATISTIC) for r in records[updates - window:]]
     if any(not isinstance(v, (int, float)) for v in values):
         raise ValueError(f"{metrics_path}: no {STATISTIC!r} logged in updates {updates - window + 1}-{updates}; "
-                         "choosing among starts needs the consistency term on by then")
+                         f"choosing among starts needs the {STATISTIC} term on by then")
     return statistics.fmean(values), sum(r.get("seconds", 0.0) for r in records)
 
 
@@ -171,60 +171,3 @@ def other_starts_seconds(run: Path) -> float:
     if sel is None:
         return 0.0
     return sum(s["seconds"] for s in sel["starts"] if s["start"] != sel["chosen"])
-
-
-# ---------------------------------------------------------------- the choice, inside a run
-
-def run_starts(run, images, options, train_one, start_callback=None) -> Selection:
-    """Train starts 1 .. K-1 of ``run`` (start 0, the run itself, is at ``starts.updates``), choose, and
-    let the run take over the chosen start's state and log. Unvalidated (called by the loop).
-
-    ``run`` is the loop's run (its ``folder``, ``config``, ``seed``, ``dataset``, ``trainer``, ``stream``);
-    ``train_one(config, images, options, resume=, dataset=, callback=)`` trains one plain run (the
-    loop's own entry point, passed in because the loop imports this module); ``start_callback(k,
-    folder)``, if given, returns the per-update callback of start k.
-    """
-    st, out = run.config.starts, run.folder.path
-    record_start0(out, st)
-    plain = dataclasses.replace(run.config, starts=Starts())
-    for k in range(1, st.count):
-        folder = start_folder(out, k)
-        resume = (folder / CHECKPOINT_NAME).exists()
-        sub = TrainOptions(updates=st.updates, seed=start_seed(run.seed, k), out_dir=folder,
-                           checkpoint_every=options.checkpoint_every, progress=options.progress,
-                           overwrite=not resume, check_every=options.check_every)
-        logger.warning("start %d of starts 0-%d (seed %d) in %s", k, st.count - 1, sub.seed, folder)
-        try:
-            train_one(plain, images, sub, resume=resume, dataset=run.dataset,
-                      callback=None if start_callback is None else start_callback(k, folder))
-        except TrainingDiverged as exc:
-            logger.warning("note: start %d diverged and is not a candidate: %s", k, exc)
-        except TrainingInterrupted as exc:
-            raise TrainingInterrupted(f"start {k} of starts 0-{st.count - 1}: {exc}; resuming {out} resumes "
-                                      "its starts", exc.exit_status) from None
-    sel = choose(out, run.seed, st)
-    if sel.chosen != 0:
-        _take_over(run, images, start_folder(out, sel.chosen), st.updates)
-    shown = ", ".join(f"{k}: " + ("diverged" if v is None else f"{v:.4g}") for k, v in enumerate(sel.values))
-    logger.warning("starts: mean I(c; c') over updates %d-%d: %s; continuing start %d",
-                   st.updates - st.window + 1, st.updates, shown, sel.chosen)
-    return sel
-
-
-def _take_over(run, images, folder: Path, updates: int) -> None:
-    """The run continues from start ``folder``'s checkpoint at ``updates``, with that start's log."""
-    path = folder / CHECKPOINT_NAME
-    state = load_checkpoint(path)
-    check_meta(state, path)
-    if state["update"] != updates:
-        raise CheckpointError(f"{path}: holds update {state['update']}, the choice is at update {updates}")
-    check_trainer_state(state["trainer"], run.trainer, updates, path)
-    check_stream_state(state["data"], images.shape[0], run.config.model.batch_size, path)
-    log = read_metrics(folder / METRICS_NAME, note=False)
-    run.trainer.load_state(state["trainer"])
-    run.stream.load_state(state["data"])
-    run.trainer.updates_done = updates
-    head = (folder / METRICS_NAME).read_bytes()[:log.ends[updates - 1]]
-    write_atomic(run.folder.metrics, head.decode("utf-8"))
-    save_checkpoint(run.folder.checkpoint, run.state(updates))
-    run.saved = updates

@@ -36,7 +36,7 @@ class BatchStream:
         return {"perm": self.perm, "pos": self.pos, "rng": self.rng.bit_generator.state}
 
     def load_state(self, s: dict) -> None:
-        """Restore a state checked by :func:`npgan.train.state_check.check_stream_state`."""
+        """Restore a state checked by :func:`npgan.run.state_check.check_stream_state`."""
         if s["perm"].shape != (self.images.shape[0],):
             raise ValueError("the checkpoint's data stream was made for a dataset of "
                              f"{s['perm'].shape[0]} images, but {self.images.shape[0]} were given")

@@ -29,6 +29,10 @@ from npgan.train.terms.ortho_jacobian import OrthoJacobian
 TERMS: dict[str, type[Term]] = {cls.name: cls for cls in (Consistency, CodePrior, CodeEquivariance, OrthoJacobian,
                                                       FakeInvariance)}
 
+#: the term whose logged statistic chooses among a run's starts (:mod:`npgan.train.starts`): Q's
+#: agreement on real images and their distorted copies, which reads no label
+STARTS_STATISTIC = Consistency.name
+
 
 def build_terms(schedules) -> list[Term]:
     """One instance of every registered term, with its schedule from ``schedules`` (a mapping
@@ -39,5 +43,5 @@ def build_terms(schedules) -> list[Term]:
     return [cls(schedules.get(name, Schedule())) for name, cls in TERMS.items()]
 
 
-__all__ = ["Schedule", "StepTerms", "Term", "TermContext", "TERMS", "build_terms", "Consistency", "CodePrior",
+__all__ = ["Schedule", "StepTerms", "Term", "TermContext", "TERMS", "STARTS_STATISTIC", "build_terms", "Consistency", "CodePrior",
            "CodeEquivariance", "OrthoJacobian", "FakeInvariance"]

@@ -14,7 +14,7 @@ Reading trusts nothing: the file is opened as a zip archive of uncompressed ``.n
 ``np.savez`` writes), each entry's header is checked against the entry's size before any array is
 allocated (a header claiming 16 GiB is refused, not attempted), object arrays are refused (nothing
 is ever unpickled) and every failure is a :class:`CheckpointError` naming the file. What the arrays
-must hold for training is checked by :mod:`npgan.train.state_check`.
+must hold for training is checked by :mod:`npgan.run.state_check`.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Files::
 
-    checkpoint.npz     the latest checkpoint (npgan.train.checkpoint), replaced atomically
-    metrics.jsonl      one JSON line per update, flushed per update (npgan.train.metrics)
+    checkpoint.npz     the latest checkpoint (npgan.run.checkpoint), replaced atomically
+    metrics.jsonl      one JSON line per update, flushed per update (npgan.run.metrics)
     config.json        settings, seed, dataset, updates, number of images, run id (replaced atomically)
-    train.lock         held while a process trains here (npgan.train.lock)
+    train.lock         held while a process trains here (npgan.run.lock)
     *.tmp              a checkpoint or config.json being written; left behind only by a kill, and
                        removed when the run next starts
 
@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from npgan._json import INTEGER, OBJECT, TEXT, JSONFileError, check_fields, read_json
-from npgan.train.checkpoint import remove_stale_temporaries
-from npgan.train.lock import LOCK_NAME, RunLock, RunLocked
+from npgan.run.checkpoint import remove_stale_temporaries
+from npgan.run.lock import LOCK_NAME, RunLock, RunLocked
 
 logger = logging.getLogger("npgan")
 
@@ -63,7 +63,7 @@ def run_files(folder) -> list[str]:
 
 def check_folder(folder, *, resume: bool, overwrite: bool, lock: bool = True) -> None:
     """What can be checked without taking the lock: :class:`RunFolderError` (or
-    :class:`~npgan.train.lock.RunLocked`, if a live process trains there) if the request cannot work."""
+    :class:`~npgan.run.lock.RunLocked`, if a live process trains there) if the request cannot work."""
     folder = Path(folder)
     if resume and overwrite:
         raise RunFolderError("resume continues the run in the folder and overwrite starts it again: choose one")
@@ -117,7 +117,7 @@ def read_run_meta(path) -> dict:
     ``config`` must be a JSON object; ``seed`` a non-negative integer, ``updates`` and ``images``
     positive ones,
     ``dataset`` and ``run_id`` strings, where present. The settings themselves are read by
-    :func:`read_run_config`.
+    :func:`npgan.train.config.read_run_config`.
 
     Raises
     ------
@@ -132,17 +132,6 @@ def read_run_meta(path) -> dict:
         if meta.get(key, minimum) < minimum:
             raise JSONFileError(f"{path} is not {CONFIG_WHAT}: {key!r} must be >= {minimum}, got {meta[key]}")
     return meta
-
-
-def read_run_config(path):
-    """``(meta, TrainingConfig)`` of a run's ``config.json`` (:func:`read_run_meta`); a config
-    whose settings cannot be read is a :class:`JSONFileError` naming the file and the fault."""
-    from npgan.train.config import TrainingConfig
-    meta = read_run_meta(path)
-    try:
-        return meta, TrainingConfig.from_dict(meta["config"])
-    except (TypeError, ValueError) as exc:
-        raise JSONFileError(f"{path}: the run's settings cannot be read: {exc}") from None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -170,7 +159,7 @@ class RunFolder:
     def opened(self, *, resume: bool, overwrite: bool):
         """Create the folder, take its lock, remove leftovers of kills, apply the guards.
 
-        Raises :class:`RunFolderError` (or :class:`~npgan.train.lock.RunLocked`) with a one-line
+        Raises :class:`RunFolderError` (or :class:`~npgan.run.lock.RunLocked`) with a one-line
         message when the folder cannot be used; the lock is released when the block ends.
         """
         check_folder(self.path, resume=resume, overwrite=overwrite)
@@ -221,4 +210,4 @@ class RunFolder:
 
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "CONFIG_NAME", "LOCK_NAME", "RUN_FILES", "RunFolder",
-           "RunFolderError", "check_folder", "read_run_config", "read_run_meta", "run_files", "write_atomic"]
+           "RunFolderError", "check_folder", "read_run_meta", "run_files", "write_atomic"]

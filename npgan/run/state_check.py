@@ -1,8 +1,9 @@
 """A training checkpoint's contents, checked against the run's config before anything is loaded.
 
-:func:`check_meta` checks the top level (the update count, seed, dataset, run id) and parses the
-config; :func:`check_trainer_state` checks the networks and optimisers against a trainer built from
-that config, and :func:`check_stream_state` the data stream. What must hold:
+:func:`check_meta` checks the top level (the update count, seed, dataset, run id; the settings are
+read by :func:`npgan.train.config.checkpoint_config`); :func:`check_trainer_state` checks the
+networks and optimisers against a trainer built from those settings, and :func:`check_stream_state`
+the data stream. What must hold:
 
 - arrays: exactly the names, shapes and dtypes of the trainer's (nothing is cast), finite, and
   non-negative where a variance is stored (BatchNorm's ``running_var``, Adam's ``v``);
@@ -10,7 +11,7 @@ that config, and :func:`check_stream_state` the data stream. What must hold:
 - random generators: PCG64 states within range (128-bit state, odd increment);
 - the data stream: a permutation of the dataset's indices and a position at a batch boundary.
 
-Every failure is a :class:`~npgan.train.checkpoint.CheckpointError` whose one-line message names the
+Every failure is a :class:`~npgan.run.checkpoint.CheckpointError` whose one-line message names the
 file and the entry.
 """
 
@@ -20,8 +21,7 @@ import numbers
 
 import numpy as np
 
-from npgan.train.checkpoint import CheckpointError
-from npgan.train.config import TrainingConfig
+from npgan.run.checkpoint import CheckpointError
 
 _TOP = {"update", "seed", "dataset", "config", "trainer", "data"}
 _OPTIONAL = {"run_id"}
@@ -54,11 +54,12 @@ def _keys(d, expected: set, source, name: str, optional: set = frozenset()) -> N
         _fail(source, f"{name} does not match this npgan version's: missing {missing[:5]}, unexpected {unexpected[:5]}")
 
 
-def check_meta(state, source) -> TrainingConfig:
-    """The top level of a training checkpoint; returns the run's config.
+def check_meta(state, source) -> None:
+    """The top level of a training checkpoint (its settings are read by
+    :func:`npgan.train.config.checkpoint_config`).
 
-    ``state`` may come from :func:`~npgan.train.checkpoint.load_checkpoint` or
-    :func:`~npgan.train.checkpoint.read_checkpoint_meta` (arrays not loaded).
+    ``state`` may come from :func:`~npgan.run.checkpoint.load_checkpoint` or
+    :func:`~npgan.run.checkpoint.read_checkpoint_meta` (arrays not loaded).
     """
     _keys(state, _TOP, source, "the checkpoint's top level", _OPTIONAL)
     _int(state["update"], source, "update")
@@ -67,10 +68,6 @@ def check_meta(state, source) -> TrainingConfig:
         _fail(source, f"dataset must be a string, got {type(state['dataset']).__name__}")
     if "run_id" in state and not isinstance(state["run_id"], str):
         _fail(source, f"run_id must be a string, got {type(state['run_id']).__name__}")
-    try:
-        return TrainingConfig.from_dict(state["config"])
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        _fail(source, f"config: {exc if not isinstance(exc, KeyError) else f'missing entry {exc}'}")
 
 
 def _array(value, expected: np.ndarray, source, name: str) -> None:
