@@ -22,7 +22,8 @@ a G pass of its own, and ``ctx.add_q_real_grad`` (a D-step term with ``rides_on_
 hands a gradient on Q's reading of the real batch to the step, which folds it into that batch's
 one trunk backward: no pass of its own. Every layer keeps only its latest forward for backward, so
 a pass is always finished before the next one starts. ``maximise`` says whether the statistic is
-an objective (subtracted from the step's loss when it is reported) or a penalty (added).
+an objective (subtracted from the step's loss when it is reported) or a penalty (added);
+``reads_fakes`` whether it reads G's images (its statistic stops being finite when they do).
 
 One NaN policy for every term: a term that meets values that are not finite (``ctx.finite``)
 still finishes every pass it started, with a zero gradient, and returns NaN; a sink that is handed
@@ -164,6 +165,8 @@ class Term:
     logs: ClassVar[str]
     maximise: ClassVar[bool] = False
     rides_on_real: ClassVar[bool] = False
+    #: whether the term reads G's images (every G-step term; a D-step term that draws its own fakes)
+    reads_fakes: ClassVar[bool] = False
     #: the fewest categorical and continuous codes the term needs
     needs_categorical: ClassVar[int] = 0
     needs_continuous: ClassVar[int] = 0

@@ -36,6 +36,7 @@ class FakeInvariance(Term):
     trains = "D trunk, Q head (distorted fake images)"
     logs = "categorical L_I on distorted fake images, nats"
     maximise = True
+    reads_fakes = True
     needs_categorical = 1
 
     def apply(self, ctx: TermContext) -> float:

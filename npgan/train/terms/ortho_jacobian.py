@@ -103,6 +103,7 @@ class OrthoJacobian(Term):
 
     name = "ortho_jacobian"
     step = "G"
+    reads_fakes = True
     trains = "G"
     logs = "mean cos^2 between G's image changes along the continuous codes and a noise direction"
     needs_continuous = 2
