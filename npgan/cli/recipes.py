@@ -14,7 +14,7 @@ def _show(v) -> str:
 def cmd_recipes(args) -> int:
     from npgan.recipes import resolve
     from npgan.train import TrainingConfig
-    from npgan.train.terms import TERMS
+    from npgan.train.terms import STARTS_STATISTIC, TERMS
     defaults = TrainingConfig().settings()
     columns = [(r, d) for r in RECIPES for d in DATASETS if args.dataset in (None, d)]
     table = {col: resolve(*col).settings() for col in columns}
@@ -31,7 +31,7 @@ def cmd_recipes(args) -> int:
     for name, cls in TERMS.items():
         print(f"  {name}: {cls.step} step, trains {cls.trains}; logs {cls.logs}")
     print("\nstarts.count / .updates / .window: train COUNT starts for UPDATES updates each and continue the one "
-          "whose mean I(c; c') (the consistency statistic) over its last WINDOW updates is highest")
+          f"whose mean {STARTS_STATISTIC} statistic (logged as above) over its last WINDOW updates is highest")
     return 0
 
 
