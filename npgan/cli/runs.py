@@ -71,14 +71,14 @@ def _check_eval_memory(args) -> None:
     alone (its JSON skeleton: nothing else is loaded), :mod:`npgan.evaluation.memory`."""
     from npgan.data.datasets import SYNTHETIC_SIZES
     from npgan.evaluation.memory import check_evaluation_memory
-    from npgan.train import read_checkpoint_meta
-    from npgan.train.run_folder import CHECKPOINT_NAME
-    from npgan.train.state_check import check_meta
+    from npgan.run import read_checkpoint_meta
+    from npgan.run.folder import CHECKPOINT_NAME
+    from npgan.train.config import checkpoint_config
     path = Path(args.checkpoint)
     path = path / CHECKPOINT_NAME if path.is_dir() else path
     try:
         state = read_checkpoint_meta(path)
-        config = check_meta(state, path)
+        config = checkpoint_config(state, path)
     except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
         raise CLIError(str(exc)) from exc
     dataset = args.dataset or state["dataset"]
