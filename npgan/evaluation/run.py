@@ -18,7 +18,7 @@ from npgan.evaluation.factor_report import factor_report
 from npgan.evaluation.probes import categorical_predictions, estimate_li
 from npgan.evaluation.sweeps import sweep_correlations
 from npgan.kernels.threads import use_threads
-from npgan.train.build import load_trained
+from npgan.train import load_trained
 
 DATASETS = ("synthetic", "mnist")
 
