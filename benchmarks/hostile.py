@@ -483,6 +483,8 @@ def run_case(case: Case, bases: dict, root: Path) -> dict:
     verdict, detail = classify(case, rc, out, err, sent, timed_out, before, after_d)
     if verdict in ("clear", "accepted") and sent is not None and case.after is not None:
         argv2, check2 = case.after(work)   # the next invocation resumes
+        metrics = work / "out" / "metrics.jsonl"
+        logged_before = len(metrics.read_text().splitlines()) if metrics.exists() and sent != signal.SIGKILL else 0
         rc2, out2, err2, _, to2 = _execute(_subst(argv2, work), work, case.timeout)
         if to2:
             verdict, detail = "killed", "the resumption ran past its timeout"
@@ -491,8 +493,12 @@ def run_case(case: Case, bases: dict, root: Path) -> dict:
         elif rc2 == 0:
             problem = check2(work, out2, err2)
             verdict, detail = ("silently wrong", f"resumed: {problem}") if problem else (verdict, detail + "; resumed")
-        elif rc2 == 2 and len(_error_lines(err2)) == 1 and sent == signal.SIGKILL:
-            detail += f"; resumption refused: {_error_lines(err2)[0][:120]}"
+        elif rc2 == 2 and len(_error_lines(err2)) == 1 and "no checkpoint" in err2:
+            # stopped before its first checkpoint: nothing to resume, unless updates were logged
+            if logged_before:
+                verdict, detail = "data loss", f"{logged_before} updates logged, no checkpoint kept"
+            else:
+                detail += f"; stopped before its first update, resumption refused: {_error_lines(err2)[0][:100]}"
         else:
             verdict, detail = "unclear", f"resumption exit {rc2}: {err2.strip()[-160:]}"
     seconds = time.perf_counter() - t0
