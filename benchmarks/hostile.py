@@ -402,9 +402,17 @@ def _subst(argv, work: Path):
     return [a.replace("RUN", str(work / "run")).replace("WORK", str(work)) for a in argv]
 
 
+def _default_signals() -> None:
+    """In the child: SIGINT and SIGTERM at their defaults. A background job of a non-interactive shell
+    (``nohup python hostile.py &``) inherits SIGINT ignored, and npgan leaves an ignored signal ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _execute(argv, work: Path, timeout: float, signal_at=None, group=False):
     proc = subprocess.Popen([*NPGAN, *argv], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg"})
+                            start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg"},
+                            preexec_fn=_default_signals)
     sent = None
     try:
         if signal_at is not None:
