@@ -30,7 +30,7 @@ import sys
 
 from npgan import __version__
 from npgan.cli._common import CLIError, os_error_message
-from npgan.cli._interrupt import catch_signals, exit_on_signal, exit_status, restore_signals
+from npgan.cli._interrupt import catch_signals, exit_on_signal, exit_status, exit_while_starting, restore_signals
 
 #: the command modules (npgan.cli.NAME), in the order ``npgan --help`` lists them; imported by
 #: :func:`build_parser`, not here: they import numpy, numba and scipy (a second or more)
@@ -59,9 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     signal handlers found are put back.
     """
     program = argv is None
-    handlers = catch_signals()  # first: the imports below take a second or more
+    # first: the imports in build_parser take a second or more
+    handlers = exit_while_starting() if program else catch_signals()
     try:
-        return _main(sys.argv[1:] if program else list(argv))
+        parser = build_parser()
+        if program:
+            catch_signals()
+        return _main(parser, sys.argv[1:] if program else list(argv))
     except KeyboardInterrupt as exc:  # during the imports or parsing, or the command's last lines
         if program:
             exit_on_signal()
@@ -78,8 +82,7 @@ def _stopped(exc: KeyboardInterrupt) -> str:
     return "interrupted" if exit_status(exc) == 130 else "terminated (SIGTERM)"
 
 
-def _main(argv: list[str]) -> int:
-    parser = build_parser()
+def _main(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

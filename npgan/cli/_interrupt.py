@@ -77,6 +77,18 @@ def _exit_now(signum, frame):
     os._exit(EXIT_STATUS.get(signum, 128 + signum))
 
 
+def _exit_starting(signum, frame):
+    sys.stderr.write("npgan: interrupted\n" if signum == signal.SIGINT else "npgan: terminated (SIGTERM)\n")
+    _exit_now(signum, frame)
+
+
+def exit_while_starting() -> dict:
+    """While the program imports its command modules: SIGINT and SIGTERM end it at once, in one line,
+    with 130 / 143. Nothing is there to save yet, and an exception raised inside numpy's import
+    would come out as numpy's ImportError and a traceback. Returns the handlers replaced."""
+    return _install({signal.SIGINT: _exit_starting, signal.SIGTERM: _exit_starting})
+
+
 def exit_on_signal() -> None:
     """From now on, SIGINT and SIGTERM end this process at once with 130 / 143 (no traceback).
 
@@ -85,4 +97,5 @@ def exit_on_signal() -> None:
     _install({signal.SIGINT: _exit_now, signal.SIGTERM: _exit_now})
 
 
-__all__ = ["EXIT_STATUS", "Terminated", "catch_signals", "exit_on_signal", "exit_status", "restore_signals"]
+__all__ = ["EXIT_STATUS", "Terminated", "catch_signals", "exit_on_signal", "exit_status", "exit_while_starting",
+           "restore_signals"]
