@@ -444,3 +444,12 @@ def test_eval_at_keeps_each_runs_evaluation_at_those_updates(tmp_path):
 def test_eval_at_must_come_before_the_end():
     with pytest.raises(ValueError, match="eval_at"):
         SweepSpec(dataset="synthetic", runs=plan_runs(["paper"], [0]), updates=5, eval_at=(5,))
+
+
+@pytest.mark.parametrize("setting", ["batch_size=abc", "latent.categorical=1000000", "distortion.rotation=-1"])
+def test_a_bad_setting_value_is_refused_before_a_cluster_starts(setting, tmp_path, capsys):
+    out = tmp_path / "sw"
+    assert main(["sweep", "--set", setting, "--updates", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("npgan sweep: error: arm 'npgan': "), err
+    assert not out.exists()

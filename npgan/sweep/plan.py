@@ -20,7 +20,7 @@ from pathlib import Path
 
 from npgan._checks import check_int
 from npgan.data.datasets import SYNTHETIC_SIZES
-from npgan.recipes import DATASETS, RECIPES
+from npgan.recipes import DATASETS, RECIPES, resolve
 from npgan.train import TrainingConfig
 
 #: the name of the GAN baseline's arm
@@ -115,6 +115,13 @@ class SweepSpec:
         names = [r.name for r in runs]
         if len(set(names)) != len(names):
             raise ValueError(f"`runs` names a run twice: {sorted(n for n in set(names) if names.count(n) > 1)}")
+        # every arm's settings are checked here, before any cluster starts (a bad value failed each of
+        # its runs a minute later, after Dask had started)
+        for arm in {r.arm: r for r in runs}.values():
+            try:
+                resolve(arm.recipe, self.dataset, arm.overrides)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"arm {arm.arm!r}: {exc}") from None
         object.__setattr__(self, "runs", runs)
         object.__setattr__(self, "out", Path(self.out))
         check_int(self.updates, "updates", minimum=1)
@@ -210,8 +217,8 @@ def plan_runs(recipes, seeds, sets=(), *, gan_baseline: bool = False) -> tuple[R
     Raises
     ------
     ValueError
-        An unknown recipe or setting key (values are checked where the run starts, so a bad value
-        fails its own runs only), or more than :data:`MAX_RUNS` runs.
+        An unknown recipe or setting key, or more than :data:`MAX_RUNS` runs (values are checked by
+        :class:`SweepSpec`, which knows the dataset).
     """
     recipes = list(dict.fromkeys(recipes))
     if not recipes:
