@@ -187,3 +187,9 @@ def test_train_says_why_its_losses_can_be_negative(trained, tmp_path, capsys):
     with_bar = [a for a in TINY if a != "--no-progress"] + ["--no-figures"]
     assert main(["train", "--out", str(tmp_path / "bar"), *with_bar]) == 0
     assert "the bar's D and G are the steps' losses: D's loss is its GAN loss minus lambda L_I" in capsys.readouterr().err
+
+
+def test_curves_label_a_run_by_its_recipe_not_by_a_term(trained):
+    from npgan.cli.runs import _curve_run
+    label, records, h_c = _curve_run(trained[0])
+    assert label == "InfoGAN, npgan recipe (seed 0)" and records and h_c > 0

@@ -123,8 +123,7 @@ def _curve_run(run: Path):
         meta, config = read_run_config(cfg_path)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    kind = "GAN" if config.model.gan_baseline else (
-        "InfoGAN + consistency" if config.terms["consistency"].ever_on else "InfoGAN")
+    kind = "GAN" if config.model.gan_baseline else f"InfoGAN, {config.recipe or 'custom'} recipe"
     return f"{kind} (seed {meta.get('seed', 0)})", read_run_metrics(run), config.model.latent.categorical_entropy()
 
 
