@@ -31,7 +31,9 @@ from .nn.module import Module
 __all__ = ["Optimizer", "Adam", "SGD"]
 
 
-def _collect(modules) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
+def _collect(modules) -> tuple[list[str], list[np.ndarray], list[np.ndarray], list[tuple[Module, list[str]]]]:
+    """Names, parameters and gradients of ``modules`` (each shared array once), and which
+    (sub)module owns which of those gradients, as ``(module, keys)``."""
     if isinstance(modules, Module):
         modules = [modules]
     elif isinstance(modules, Sequence) and not isinstance(modules, str):
@@ -41,23 +43,27 @@ def _collect(modules) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
                 raise TypeError(f"`modules[{i}]` must be a npgan.nn.Module, got {type(m).__name__}")
     else:
         raise TypeError(f"`modules` must be a Module or a sequence of Modules, got {type(modules).__name__}")
-    names, params, grads, seen = [], [], [], set()
+    names, params, grads, owners, seen = [], [], [], [], set()
     for i, mod in enumerate(modules):
-        mod_params, mod_grads = mod.parameters(), mod.gradients()
-        for key, p in mod_params.items():
-            if id(p) in seen:        # shared between the given modules: one update only
-                continue
-            seen.add(id(p))
-            g = mod_grads[key]
-            if g.shape != p.shape or g.dtype != p.dtype:
-                raise ValueError(f"gradient of `{key}` has shape {g.shape} dtype {g.dtype}, "
-                                 f"parameter has shape {p.shape} dtype {p.dtype}")
-            names.append(f"{i}.{key}" if len(modules) > 1 else key)
-            params.append(p)
-            grads.append(g)
+        for sub_name, sub in mod.named_modules():
+            for key, p in sub.params.items():
+                if id(p) in seen:        # shared between the given modules: one update only
+                    continue
+                seen.add(id(p))
+                g = sub.grads[key]
+                name = f"{sub_name}.{key}" if sub_name else key
+                if g.shape != p.shape or g.dtype != p.dtype:
+                    raise ValueError(f"gradient of `{name}` has shape {g.shape} dtype {g.dtype}, "
+                                     f"parameter has shape {p.shape} dtype {p.dtype}")
+                names.append(f"{i}.{name}" if len(modules) > 1 else name)
+                params.append(p)
+                grads.append(g)
+                if not owners or owners[-1][0] is not sub:
+                    owners.append((sub, []))
+                owners[-1][1].append(key)
     if not params:
         raise ValueError("`modules` have no parameters to optimise")
-    return names, params, grads
+    return names, params, grads, owners
 
 
 def _flat_views(*arrays: np.ndarray) -> tuple[np.ndarray, ...] | None:
@@ -86,7 +92,7 @@ class Optimizer:
     _hyper: tuple[str, ...] = ()
 
     def __init__(self, modules, lr: float) -> None:
-        self.names, self.params, self.grads = _collect(modules)
+        self.names, self.params, self.grads, self._owners = _collect(modules)
         self.lr = lr
         self.step_count = 0
         self.state: dict[str, list[np.ndarray]] = {
@@ -113,6 +119,8 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set all gradients to zero, in place."""
         zero_fill(self.grads)
+        for mod, keys in self._owners:     # so that their next backward writes rather than adds
+            mod._mark_grads_zero(keys)
 
     def step(self) -> None:
         """Update every parameter in place from its accumulated gradient."""

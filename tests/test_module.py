@@ -258,3 +258,36 @@ def test_sequential_container():
     empty = nn.Sequential()
     x = np.ones((2, 2), np.float32)
     assert empty(x) is x and empty.backward(x) is x
+
+
+@pytest.mark.parametrize("reset", ["module", "optimizer"])
+def test_backward_after_zero_grad_writes_what_it_would_add(reset):
+    # After a reset the first backward writes its gradients instead of adding them to zeros (one
+    # pass fewer); the arrays must be those of the add, to the bit, and a second backward must add.
+    rng = rng_(7)
+    d = _disc(rng)
+    opt = Adam(d, lr=1e-3)
+    x1, x2 = rng.standard_normal((3, 1, 4, 4)), rng.standard_normal((3, 1, 4, 4))
+    dl1, dl2 = rng.standard_normal((3, 1)), rng.standard_normal((3, 1))
+    for _, sub in d.named_modules():                   # the plain path: zeros, then +=
+        for g in sub.grads.values():
+            g.fill(0)
+        sub._zero_grads = set()
+    d(x1)
+    d.backward(dl1)
+    first = {k: g.copy() for k, g in d.gradients().items()}
+    d(x2)
+    d.backward(dl2)
+    expected = {k: g.copy() for k, g in d.gradients().items()}
+    for g in d.gradients().values():                   # stale values that a reset must clear
+        g.fill(7.0)
+    (d.zero_grad if reset == "module" else opt.zero_grad)()
+    assert all(not g.any() for g in d.gradients().values())
+    d(x1)
+    d.backward(dl1)
+    for k, g in d.gradients().items():
+        np.testing.assert_array_equal(g, first[k], err_msg=k)
+    d(x2)
+    d.backward(dl2)
+    for k, g in d.gradients().items():
+        np.testing.assert_array_equal(g, expected[k], err_msg=k)

@@ -95,8 +95,8 @@ class _BatchNorm(Module):
         # The kernel gets the per-channel sums behind dgamma/dbeta for dx anyway: nothing to skip there.
         dx, dgamma, dbeta = batchnorm_backward(dy, ctx)
         if self.requires_grad:
-            self.grads["weight"] += dgamma
-            self.grads["bias"] += dbeta
+            self._accumulate("weight", dgamma)
+            self._accumulate("bias", dbeta)
         return dx if need_dx else None
 
     def extra_repr(self) -> str:

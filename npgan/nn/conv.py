@@ -50,9 +50,9 @@ class _ConvBackward(Module):
         dx, dw, db = type(self)._kernel_backward(dense(dy), ctx, need_dx=bool(need_dx),
                                                  need_dw=need_dw)
         if need_dw:
-            self.grads["weight"] += dw
+            self._accumulate("weight", dw)
             if "bias" in self.grads:
-                self.grads["bias"] += db
+                self._accumulate("bias", db)
         return dx
 
 

@@ -70,9 +70,10 @@ class Linear(Module):
         check_dy(dy, out_shape, self.dtype, "Linear")
         self._clear_cache()
         if self.requires_grad:
-            matmul_add(dy.T, x, self.grads["weight"])
+            dw, fresh = self._grad_to_write("weight")
+            (matmul if fresh else matmul_add)(dy.T, x, dw)      # matmul writes into dw
             if "bias" in self.grads:
-                self.grads["bias"] += dy.sum(axis=0)
+                self._accumulate("bias", dy.sum(axis=0))
         if not need_dx:
             return None
         if is_batch_inner(x):   # dx in x's layout: (W.T @ dy.T).T, the transposes read by BLAS

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._checks import FLOAT_DTYPES
+from ..kernels.elementwise import zero_fill
 
 
 class LoadResult(NamedTuple):
@@ -28,6 +29,11 @@ class Module:
         Same keys as ``params``; preallocated zero arrays of the same shape and dtype.
         :meth:`backward` *accumulates* into them (``+=``) and never changes ``params``;
         an optimiser (:mod:`npgan.optim`) does that, and :meth:`zero_grad` resets them.
+        Layers write them through :meth:`_accumulate` / :meth:`_grad_to_write`, which know
+        when an array holds zeros only (reset and not written since) and then write the
+        contribution instead of adding it: the same values, one pass over the array fewer.
+        Code outside a backward pass that writes into ``grads`` calls :meth:`zero_grad` first
+        or afterwards, so that the layer does not take the array for zero.
     ``buffers``
         Non-trained state that belongs in a checkpoint (BatchNorm running statistics).
 
@@ -91,6 +97,7 @@ class Module:
         self.training = True
         self.requires_grad = True
         self._cache = None
+        self._zero_grads: set[str] = set()     # grads reset by zero_grad and not written since
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
@@ -186,8 +193,30 @@ class Module:
 
     def zero_grad(self) -> None:
         """Set every gradient of this module and its children to zero, in place."""
-        for g in self.gradients().values():
-            g.fill(0)
+        for _, mod in self.named_modules():
+            zero_fill(mod.grads.values())
+            mod._mark_grads_zero()
+
+    def _mark_grads_zero(self, keys=None) -> None:
+        """Record that this module's own gradients ``keys`` (all if None) hold zeros only; for
+        whoever zeroed them (:meth:`zero_grad`, an optimiser's ``zero_grad``)."""
+        self._zero_grads = set(self.grads) if keys is None else self._zero_grads | set(keys)
+
+    def _grad_to_write(self, name: str) -> tuple[np.ndarray, bool]:
+        """Gradient array ``name`` and whether it holds zeros only, for a backward pass that is
+        about to add to it: when True the caller writes its contribution into the array instead
+        (e.g. a GEMM with ``out=``), which gives the same values without the add pass."""
+        fresh = name in self._zero_grads
+        self._zero_grads.discard(name)
+        return self.grads[name], fresh
+
+    def _accumulate(self, name: str, value: np.ndarray) -> None:
+        """``grads[name] += value``, or a copy when the array holds zeros only (0 + v is v)."""
+        g, fresh = self._grad_to_write(name)
+        if fresh:
+            np.copyto(g, value, casting="same_kind")
+        else:
+            g += value
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, np.ndarray]:
