@@ -1,12 +1,15 @@
-"""npgan eval estimates its memory from its options and the checkpoint's settings and refuses, in one
-line and before loading anything, an evaluation that cannot fit (issue 33)."""
+"""An evaluation estimates its memory from its options and the checkpoint's settings and refuses, in one
+line and before loading anything, what cannot fit: npgan eval, npgan report's re-evaluation, and a local
+sweep (its workers' evaluations, before anything starts) (issue 33)."""
 
 from __future__ import annotations
 
 import pytest
 
+import importlib.util
+
 import npgan.evaluation.memory as eval_memory
-import npgan.report.run_files as run_files
+import npgan.evaluation.run as eval_run
 from npgan.cli import main
 from npgan.cli._common import MAX_BASES, MAX_EVAL_SAMPLES, MAX_TEST_IMAGES
 from npgan.evaluation.memory import check_evaluation_memory, evaluation_memory
@@ -27,8 +30,8 @@ def run(tmp_path, tiny_nets):
 
 def _never_loaded(monkeypatch):
     def load(*a, **k):
-        raise AssertionError("the evaluation started")
-    monkeypatch.setattr(run_files, "evaluate_and_save", load)
+        raise AssertionError("the checkpoint was loaded")
+    monkeypatch.setattr(eval_run, "load_trained", load)
 
 
 def test_the_estimate_grows_with_each_option_and_covers_the_measured_peaks():
@@ -102,3 +105,31 @@ def test_a_damaged_checkpoint_is_still_one_line(run, monkeypatch, capsys):
     assert main(["eval", str(run)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "checkpoint.npz: not a readable npgan checkpoint" in err[0], err
+
+
+def test_report_that_must_evaluate_again_and_cannot_fit_is_one_line(run, monkeypatch, capsys):
+    (run / "eval.json").unlink(missing_ok=True)          # the report evaluates the run first
+    monkeypatch.setattr(eval_memory, "available_memory", lambda: GIB // 4)
+    _never_loaded(monkeypatch)
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("npgan report: error: evaluating this run needs about"), err
+    assert "but only 0.2 GiB is available" in err[-1] and not any("Traceback" in line for line in err)
+    assert not (run / "eval.json").exists() and not (run / "report.html").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs dask.distributed")
+def test_sweep_whose_evaluations_cannot_fit_is_refused_before_it_starts(tmp_path, monkeypatch, capsys):
+    one = evaluation_memory(InfoGANConfig(batch_size=8, latent=LatentSpec(noise_dim=8)), samples=MAX_EVAL_SAMPLES,
+                            bases=2, n_test=100, synthetic=True).total
+    monkeypatch.setattr(eval_memory, "available_memory", lambda: int(1.5 * one))   # one fits, two do not
+    out = tmp_path / "s"
+    assert main(["sweep", "--recipe", "paper", "--seeds", "0-1", "--updates", "2", "--out", str(out),
+                 "--workers", "2", "--subset", "64", "--set", "batch_size=8", "--set", "latent.noise_dim=8",
+                 "--eval-samples", str(MAX_EVAL_SAMPLES), "--eval-bases", "2", "--eval-limit", "100",
+                 "--no-figures", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("npgan sweep: error: evaluating this run needs about"), err
+    assert "2 evaluations at once" in err[-1] and "--eval-samples" in err[-1] and "--workers" in err[-1]
+    assert not any("Traceback" in line for line in err) and not (out / "sweep.json").exists()

@@ -88,21 +88,25 @@ def evaluation_memory(config: InfoGANConfig, *, samples: int, bases: int, n_test
 
 
 def check_evaluation_memory(config: InfoGANConfig, *, samples: int, bases: int, n_test: int,
-                            synthetic: bool) -> EvaluationMemory:
+                            synthetic: bool, copies: int = 1) -> EvaluationMemory:
     """Raise :class:`~npgan.models.memory.NotEnoughMemory` if the evaluation cannot fit.
 
-    Arguments as :func:`evaluation_memory`; returns its estimate. Where the memory available cannot
-    be read, nothing is refused.
+    Arguments as :func:`evaluation_memory`; ``copies``: evaluations at once on this machine (a local
+    sweep's worker processes), each needing as much. Returns the estimate of one. Where the memory
+    available cannot be read, nothing is refused.
     """
+    copies = check_int(copies, "copies", minimum=1)
     est = evaluation_memory(config, samples=samples, bases=bases, n_test=n_test, synthetic=synthetic)
     have = available_memory()
-    if have is not None and est.total > have:
+    if have is not None and est.total * copies > have:
         largest = max(est.phase_bytes, key=est.phase_bytes.get)
+        each = f"{copies} evaluations at once, each: " if copies > 1 else ""
         raise NotEnoughMemory(
-            f"evaluating this run needs about {est.total / _GIB:.1f} GiB ({est.parameters:,} parameters: "
-            f"{est.network_bytes / _GIB:.1f} GiB; {n_test:,} test images: {est.test_bytes / _GIB:.1f} GiB; "
-            f"{largest}: {est.phase_bytes[largest] / _GIB:.1f} GiB), but only {have / _GIB:.1f} GiB is "
-            "available: lower --samples, --bases or --limit")
+            f"evaluating this run needs about {est.total * copies / _GIB:.1f} GiB ({each}{est.parameters:,} "
+            f"parameters: {est.network_bytes / _GIB:.1f} GiB; {n_test:,} test images: "
+            f"{est.test_bytes / _GIB:.1f} GiB; {largest}: {est.phase_bytes[largest] / _GIB:.1f} GiB), but only "
+            f"{have / _GIB:.1f} GiB is available: lower --samples, --bases or --limit (in a sweep "
+            "--eval-samples, --eval-bases, --eval-limit" + (", or --workers)" if copies > 1 else ")"))
     return est
 
 

@@ -8,6 +8,8 @@ report (:func:`npgan.evaluation.factor_report.factor_report`). :func:`format_eva
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from npgan._checks import check_int
@@ -17,14 +19,37 @@ from npgan.evaluation.clustering import cluster_accuracy
 from npgan.evaluation.factor_report import factor_report
 from npgan.evaluation.probes import categorical_predictions, estimate_li
 from npgan.evaluation.sweeps import sweep_correlations
+from npgan.evaluation.memory import check_evaluation_memory
 from npgan.kernels.threads import use_threads
+from npgan.run import read_checkpoint_meta
+from npgan.run.folder import CHECKPOINT_NAME
 from npgan.train import load_trained
+from npgan.train.config import checkpoint_config
 
 DATASETS = ("synthetic", "mnist")
+#: MNIST's test split (the accuracy's images when ``limit`` is not given)
+MNIST_TEST_IMAGES = 10_000
 
 
 def _jsonable(report: dict) -> dict:
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in report.items()}
+
+
+def n_test_images(dataset: str, limit: int | None = None) -> int:
+    """How many test images the accuracy reads on ``dataset`` (at most ``limit``)."""
+    return limit or (SYNTHETIC_SIZES["test"] if dataset == "synthetic" else MNIST_TEST_IMAGES)
+
+
+def _check_memory(checkpoint, dataset, *, samples: int, bases: int, limit: int | None) -> None:
+    """Raise :class:`~npgan.models.memory.NotEnoughMemory` for an evaluation that cannot fit, from the
+    checkpoint's settings alone (its JSON skeleton, no array loaded): :mod:`npgan.evaluation.memory`."""
+    path = Path(checkpoint)
+    path = path / CHECKPOINT_NAME if path.is_dir() else path
+    state = read_checkpoint_meta(path)
+    config = checkpoint_config(state, path)
+    dataset = dataset or state["dataset"]
+    check_evaluation_memory(config.model, samples=samples, bases=bases, n_test=n_test_images(dataset, limit),
+                            synthetic=dataset == "synthetic")
 
 
 def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, download: bool = False,
@@ -59,6 +84,11 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
         ``li_cat``, ``li_cont``, ``h_cat``; ``continuous`` (per code: ``rotation``, ``width`` rank
         correlations); ``factors`` (the factor report) on the synthetic digits.
 
+    Raises
+    ------
+    NotEnoughMemory
+        The evaluation cannot fit in the memory available (checked before anything is loaded).
+
     The networks run on npgan's thread pool (:func:`npgan.kernels.threads.use_threads`).
     """
     samples = check_int(samples, "samples", minimum=1)
@@ -66,6 +96,7 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
     if limit is not None:
         limit = check_int(limit, "limit", minimum=1)
     log = log or (lambda line: None)
+    _check_memory(checkpoint, dataset, samples=samples, bases=bases, limit=limit)
     nets, meta = load_trained(checkpoint)
     dataset = dataset or meta["dataset"]
     if dataset not in DATASETS:

@@ -66,9 +66,10 @@ def check_local_memory(spec, workers: int) -> None:
     """Refuse a local sweep whose ``workers`` runs at once cannot fit this machine's memory.
 
     Each worker holds its run's networks and optimiser and the training images (``spec.subset``, else
-    the whole split) as ``npgan train`` estimates them (:func:`npgan.models.memory.check_training_memory`);
-    the arm needing the most counts for every worker. Arms whose settings are invalid are left to
-    fail alone.
+    the whole split) as ``npgan train`` estimates them (:func:`npgan.models.memory.check_training_memory`),
+    then evaluates it as ``npgan eval`` does with the sweep's evaluation sizes
+    (:func:`npgan.evaluation.memory.check_evaluation_memory`); the arm needing the most counts for every
+    worker. Arms whose settings are invalid are left to fail alone.
 
     Raises
     ------
@@ -76,6 +77,8 @@ def check_local_memory(spec, workers: int) -> None:
         The estimate exceeds the memory available to this process.
     """
     from npgan.data.datasets import SYNTHETIC_SIZES
+    from npgan.evaluation.memory import check_evaluation_memory
+    from npgan.evaluation.run import n_test_images
     from npgan.models.memory import check_training_memory, training_memory
     from npgan.recipes import resolve
     models = []
@@ -88,6 +91,10 @@ def check_local_memory(spec, workers: int) -> None:
         images = spec.subset or SYNTHETIC_SIZES["train"]  # the training split of either dataset
         largest = max(models, key=lambda m: training_memory(m).total)
         check_training_memory(largest, images * 28 * 28 * 4, f"; {images:,} training images", copies=workers)
+        ev = spec.evaluation    # each run is evaluated on its worker, possibly all at once (--eval-at)
+        check_evaluation_memory(largest, samples=ev.samples, bases=ev.bases,
+                                n_test=n_test_images(spec.dataset, ev.limit), synthetic=spec.dataset == "synthetic",
+                                copies=workers)
 
 
 @contextmanager
