@@ -8,6 +8,10 @@ Hypothesis profiles: ``deadline=None`` everywhere because the first call of
 a numba kernel compiles it. Runs are derandomised (seeded) so a failure is
 reproducible and never "fixed" by a rerun. ``ci`` draws fewer examples to
 keep the default suite under 10 minutes on 2 cores.
+
+``--repeat TEST=N`` runs the test function TEST N times in its place, among all the others: issue 33
+asks that the sweep's Ctrl-C test pass 20 times in a row in the full suite
+(``--repeat test_ctrl_c_stops_cleanly_and_the_run_resumes=20``).
 """
 
 import os
@@ -47,3 +51,33 @@ def networks(request, monkeypatch):
         use_tiny_nets(monkeypatch)
         return TinyNets
     return InfoGANNets
+
+
+# --------------------------------------------------------------------------- --repeat
+def pytest_addoption(parser):
+    parser.addoption("--repeat", action="append", default=[], metavar="TEST=N",
+                     help="run the test function named TEST N times in its place in the suite (e.g. to show "
+                          "that a test is deterministic among all the others); may be given several times")
+
+
+def _repeats(config) -> dict[str, int]:
+    out = {}
+    for item in config.getoption("repeat"):
+        name, sep, count = item.partition("=")
+        if not sep or not count.isdigit() or int(count) < 1:
+            raise pytest.UsageError(f"--repeat takes TEST=N with N >= 1, got {item!r}")
+        out[name] = int(count)
+    return out
+
+
+@pytest.fixture
+def _repeat_round(request):
+    """The round of a test run several times by --repeat."""
+    return request.param
+
+
+def pytest_generate_tests(metafunc):
+    count = _repeats(metafunc.config).get(metafunc.function.__name__)
+    if count:
+        metafunc.fixturenames.append("_repeat_round")
+        metafunc.parametrize("_repeat_round", range(count), indirect=True, ids=lambda i: f"round{i + 1}")
