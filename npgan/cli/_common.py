@@ -62,6 +62,18 @@ def positive_int_max(maximum: int):
     return int_at_least(1, "positive", maximum)
 
 
+def add_eval_size_options(parser, prefix: str = "") -> None:
+    """Add the evaluation's size options to ``parser`` (a parser or an argument group): ``--samples``,
+    ``--bases`` and ``--limit``, each named ``--{prefix}NAME`` (dest ``{prefix}NAME`` with ``-`` as ``_``):
+    ``npgan eval``'s with no prefix, ``npgan sweep``'s with ``prefix="eval-"``."""
+    parser.add_argument(f"--{prefix}samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
+                        help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
+    parser.add_argument(f"--{prefix}bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
+                        help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
+    parser.add_argument(f"--{prefix}limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
+                        help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")
+
+
 def os_error_message(exc: OSError) -> str:
     """An OSError as one line: the file (if known) and the reason, without the errno prefix."""
     reason = exc.strerror or str(exc)

@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, error_line,
-                               check_replaceable, int_at_least, load_run, nonneg_int, output_file,
-                               positive_float_max, positive_int_max, read_run_metrics, run_folder)
+from npgan.cli._common import (MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, add_eval_size_options, error_line,
+                               check_replaceable, load_run, nonneg_int, output_file, positive_float_max,
+                               positive_int_max, read_run_metrics, run_folder)
 from npgan.recipes import DATASETS
 
 
@@ -173,12 +173,7 @@ def add_parser(sub) -> None:
     e.add_argument("checkpoint", help="checkpoint file or run folder")
     e.add_argument("--dataset", choices=DATASETS, default=None, help="test data (default: the checkpoint's)")
     e.add_argument("--data-dir", default=None, help="MNIST folder (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
-    e.add_argument("--samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
-    e.add_argument("--bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
-    e.add_argument("--limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")
+    add_eval_size_options(e)
     e.add_argument("--json", default=None,
                    help="output .json file, new or an earlier evaluation (default: eval.json beside the checkpoint); "
                         "moves the JSON only: the heat maps stay beside the checkpoint")

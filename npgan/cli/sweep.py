@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from npgan.cli._common import (MAX_BASES, MAX_EVAL_SAMPLES, MAX_SUBSET, MAX_TEST_IMAGES, MAX_UPDATES, CLIError,
-                               error_line, int_at_least, positive_int_max, setting)
+from npgan.cli._common import (MAX_SUBSET, MAX_UPDATES, CLIError, add_eval_size_options, error_line,
+                               positive_int_max, setting)
 from npgan.recipes import DATASETS, RECIPES
 
 #: --workers and --threads-per-run (a local cluster's processes; a run's threads)
@@ -163,12 +163,7 @@ def add_parser(sub) -> None:
                         "no Dask; default: run the sweep). --report is its old name; a run's HTML page is "
                         "`npgan report RUN`")
     e = s.add_argument_group("evaluation of each run (as npgan eval)")
-    e.add_argument("--eval-samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
-                   help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
-    e.add_argument("--eval-bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
-                   help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
-    e.add_argument("--eval-limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
-                   help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")
+    add_eval_size_options(e, prefix="eval-")
     e.add_argument("--eval-at", type=positive_int_max(MAX_UPDATES), nargs="+", default=[], metavar="U",
                    help="also evaluate each run at these updates (RUN/evals/; accuracy@U, mig_style@U in the table; "
                         "default: only at the end)")
