@@ -14,6 +14,8 @@ gradient with respect to the head's outputs, in the dtype of those outputs
 
     categorical_log_q(logits, codes) -> log_q (N,), dlogits (N, K)
         log Q(c|x) = log_softmax(logits)[c];  d/dlogits = onehot(c) - softmax(logits)
+    categorical_codes_log_q(logits, codes, out, scale, weight=1.0, dtype=float64) -> log_q (N,)
+        the sum over several categorical codes (one logits block each), gradients written into out
     gaussian_log_q(mean, log_std, codes) -> log_q (N,), dmean (N, D), dlog_std (N, D) | None
         log Q(c|x) = sum_d [-(c_d - mu_d)^2 / (2 s_d^2) - log s_d - log(2 pi) / 2],  s = exp(log_std)
         d/dmu = (c - mu) / s^2;  d/dlog_std = ((c - mu) / s)^2 - 1;  log_std=None: s = 1 (fixed)
@@ -37,7 +39,7 @@ from .info import entropy as _entropy
 from .info import gaussian_entropy as _gaussian_entropy
 from .info._validate import check_probabilities, in_base, log_base
 
-__all__ = ["Categorical", "Uniform", "Gaussian", "categorical_log_q", "gaussian_log_q"]
+__all__ = ["Categorical", "Uniform", "Gaussian", "categorical_log_q", "categorical_codes_log_q", "gaussian_log_q"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -324,6 +326,49 @@ def categorical_log_q(logits, codes):
     dlogits = -np.exp(log_sm)
     dlogits[rows, idx] += 1
     return log_q, dlogits
+
+
+def categorical_codes_log_q(logits, codes, out, scale: float, weight: float = 1.0, dtype=np.float64):
+    r"""Several categorical posterior heads at once: :math:`\sum_j \log Q(c_j|x)`, each head's
+    gradient written, scaled, into ``out``.
+
+    The categorical half of L_I on Q's output (``LatentSpec.split_q`` gives the per-code logits and,
+    of the gradient array, the views to write into): for each code ``j``,
+    ``out[j][...] = (dlogits_j * scale) * weight`` with ``dlogits_j`` from :func:`categorical_log_q`,
+    so ``scale = -1/N`` and ``weight = lambda`` give the gradient of ``-lambda * mean(log Q)``.
+
+    Parameters
+    ----------
+    logits : sequence of ndarray, each (N, K_j)
+        One block of Q's logits per code (views are made contiguous first).
+    codes : ndarray, shape (N, J)
+        Integer classes; column ``j`` is code ``j``'s.
+    out : sequence of ndarray, each the shape of ``logits[j]``
+        Where each code's scaled gradient is written (views of the gradient of Q's output).
+    scale, weight : float
+        The factors of the gradient, applied in this order.
+    dtype : dtype
+        The dtype of the returned sum (default float64); the per-code terms are added to it in order.
+
+    Returns
+    -------
+    log_q : ndarray, shape (N,)
+        Per-sample log-likelihood summed over the codes (zeros when there are none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = [np.empty((1, 2)), np.empty((1, 4))]
+    >>> log_q = categorical_codes_log_q([np.zeros((1, 2)), np.zeros((1, 4))], np.array([[1, 2]]), out, -1.0)
+    >>> print(log_q.round(6), out[0], out[1])
+    [-2.079442] [[ 0.5 -0.5]] [[ 0.25  0.25 -0.75  0.25]]
+    """
+    log_q = np.zeros(codes.shape[0], dtype=dtype)
+    for j, (lg, d_lg) in enumerate(zip(logits, out)):
+        log_q_j, dlg = categorical_log_q(np.ascontiguousarray(lg), codes[:, j])
+        log_q += log_q_j
+        d_lg[...] = (dlg * scale) * weight
+    return log_q
 
 
 def gaussian_log_q(mean, log_std, codes):

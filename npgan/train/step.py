@@ -34,7 +34,7 @@ from scipy.special import expit
 
 from npgan import optim
 from npgan.data.augment import Distortion
-from npgan.distributions import categorical_log_q, gaussian_log_q
+from npgan.distributions import categorical_codes_log_q, gaussian_log_q
 from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANNets
 from npgan.nn import losses
@@ -154,11 +154,7 @@ class InfoGANTrainer:
         scale = -1.0 / n  # d(-mean log Q)/d(log Q_i)
         logits, mean, log_std = lat.split_q(q_out)
         d_logits, d_mean, d_log_std = lat.split_q(dq)
-        log_q_cat = np.zeros(n, dtype=q_out.dtype)
-        for j, (lg, d_lg) in enumerate(zip(logits, d_logits)):
-            log_q, dlg = categorical_log_q(np.ascontiguousarray(lg), cat[:, j])
-            log_q_cat += log_q
-            d_lg[...] = (dlg * scale) * lam_cat
+        log_q_cat = categorical_codes_log_q(logits, cat, d_logits, scale, lam_cat, dtype=q_out.dtype)
         li_cat = float(mi_lower_bound(log_q_cat, self.h_cat)) if lat.categorical else 0.0
         li_cont = 0.0
         if lat.continuous:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from npgan.distributions import categorical_log_q
+from npgan.distributions import categorical_codes_log_q
 from npgan.info import mi_lower_bound
 from npgan.train.terms.base import Term, TermContext
 
@@ -48,11 +48,9 @@ class FakeInvariance(Term):
         dq = np.zeros_like(q_aug)
         statistic = float("nan")
         if ctx.finite(q_aug):
-            log_q = np.zeros(n, dtype=np.float64)
-            for j, (logits, dview) in enumerate(zip(lat.split_q(q_aug)[0], lat.split_q(dq)[0])):
-                log_q_j, dlogits = categorical_log_q(np.ascontiguousarray(logits), cat[:, j])
-                log_q += log_q_j
-                dview[...] = dlogits * (-1.0 / n)   # gradient of -mean log Q (a loss to minimise)
+            # gradient of -mean log Q (a loss to minimise)
+            log_q = categorical_codes_log_q(lat.split_q(q_aug)[0], cat, lat.split_q(dq)[0], -1.0 / n,
+                                            dtype=np.float64)
             statistic = float(mi_lower_bound(log_q, lat.categorical_entropy()))
         ctx.backward_d_pass(dq)
         return statistic
