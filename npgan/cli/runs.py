@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from npgan.cli._common import (MAX_SAMPLES, MAX_TEST_IMAGES, CLIError, add_eval_size_options, error_line,
+from npgan.cli._common import (MAX_SAMPLES, CLIError, add_eval_size_options, error_line,
                                check_replaceable, load_run, nonneg_int, output_file, positive_float_max,
                                positive_int_max, read_run_metrics, run_folder)
 from npgan.recipes import DATASETS
@@ -66,38 +66,13 @@ def _eval_outputs(args) -> Path:
     return json_path
 
 
-def _check_eval_memory(args) -> None:
-    """Refuse an evaluation that cannot fit in the memory available, from the checkpoint's settings
-    alone (its JSON skeleton: nothing else is loaded), :mod:`npgan.evaluation.memory`."""
-    from npgan.data.datasets import SYNTHETIC_SIZES
-    from npgan.evaluation.memory import check_evaluation_memory
-    from npgan.run import read_checkpoint_meta
-    from npgan.run.folder import CHECKPOINT_NAME
-    from npgan.train.config import checkpoint_config
-    path = Path(args.checkpoint)
-    path = path / CHECKPOINT_NAME if path.is_dir() else path
-    try:
-        state = read_checkpoint_meta(path)
-        config = checkpoint_config(state, path)
-    except (FileNotFoundError, ValueError) as exc:  # CheckpointError is a ValueError
-        raise CLIError(str(exc)) from exc
-    dataset = args.dataset or state["dataset"]
-    n_test = args.limit or (SYNTHETIC_SIZES["test"] if dataset == "synthetic" else MAX_TEST_IMAGES)
-    try:
-        check_evaluation_memory(config.model, samples=args.samples, bases=args.bases, n_test=n_test,
-                                synthetic=dataset == "synthetic")
-    except MemoryError as exc:
-        raise CLIError(str(exc)) from None
-
-
 def cmd_eval(args) -> int:
     from npgan.data import MNISTDownloadError
     from npgan.evaluation.run import format_eval
     from npgan.report.run_files import CLASS_FIGURE, evaluate_and_save
     if args.data_dir is not None and (args.dataset or "mnist") != "mnist":
         raise CLIError("--data-dir applies to --dataset mnist only (synthetic digits are rendered on the fly)")
-    json_path = _eval_outputs(args)
-    _check_eval_memory(args)
+    json_path = _eval_outputs(args)     # the evaluation checks its memory before loading the checkpoint
     try:
         nets, result, figures = evaluate_and_save(
             args.checkpoint, json_path, dataset=args.dataset, data_dir=args.data_dir, download=True,
