@@ -40,6 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
+from bench_table import print_table_head  # noqa: E402  (beside this script)
+
 
 def cpu_model() -> str:
     """The CPU's model name, family/model numbers and widest SIMD (from /proc/cpuinfo)."""
@@ -203,8 +205,7 @@ def main(argv=None) -> list[dict]:
           f"ratios paired per round; freed memory kept for reuse: {kept}\n")
     head = (f"{'batch':>5} {'thr':>3} | {'npgan ms':>9} {'GEMM-only':>9} {'PyTorch':>9} | "
             f"{'npgan/GEMM':>10} {'npgan/PyTorch':>13} {'GEMM/PyTorch':>12} | PyTorch setting")
-    print(head)
-    print("-" * len(head))
+    print_table_head(head)
     results = []
     for threads in args.threads:
         for batch in args.batch_sizes:

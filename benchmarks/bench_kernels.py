@@ -145,6 +145,7 @@ def run(batch, repeats, seed=0):
 
 
 def main(argv=None):
+    from bench_table import print_table_head   # beside this script
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128, help="batch size (default 128)")
     parser.add_argument("--repeats", type=int, default=20, help="timed repeats per case (default 20)")
@@ -160,8 +161,7 @@ def main(argv=None):
           f"conv-path kernels loaded from numba's cache: {hits}, compiled: {misses}")
     head = (f"{'layer':<21} {'layout':>6} {'1st call':>9} | {'npgan fwd':>9} {'fwd+bwd':>9} "
             f"{'GFLOP/s':>7} | {'numpy fwd':>9} {'fwd+bwd':>9} {'GFLOP/s':>7} | {'speed-up':>8}")
-    print(head)
-    print("-" * len(head))
+    print_table_head(head)
     for name, layout, first, fo, to, go, fb, tb, gb, sp in rows:
         print(f"{name:<21} {layout:>6} {first:>6.1f} ms | {fo:>6.2f} ms {to:>6.2f} ms {go:>7.1f} | "
               f"{fb:>6.2f} ms {tb:>6.2f} ms {gb:>7.1f} | {sp:>7.2f}x")
