@@ -214,13 +214,19 @@ class _Instrument:
         last = {}
         acc = self.step_layer
 
-        def forward(x, *a, **k):
+        def timed(fn, phase: str, *a, **k):
+            """``fn(*a, **k)`` timed, its seconds and one call added to this step's sums of the layer
+            under ``phase`` ("fwd" or "bwd"): (its result, the sums)."""
             t0 = time.perf_counter()
-            y = fwd(x, *a, **k)
+            out = fn(*a, **k)
             dt = time.perf_counter() - t0
             s = acc[key]
-            s["fwd_s"] += dt
-            s["fwd_calls"] += 1
+            s[f"{phase}_s"] += dt
+            s[f"{phase}_calls"] += 1
+            return out, s
+
+        def forward(x, *a, **k):
+            y, s = timed(fwd, "fwd", x, *a, **k)
             if is_leaf:
                 g = gemm_shapes(mod, x.shape, y.shape)
                 last["g"] = g
@@ -232,12 +238,7 @@ class _Instrument:
 
         def backward(dy, *a, **k):
             need_dx = k.get("need_dx", a[0] if a else True)
-            t0 = time.perf_counter()
-            dx = bwd(dy, *a, **k)
-            dt = time.perf_counter() - t0
-            s = acc[key]
-            s["bwd_s"] += dt
-            s["bwd_calls"] += 1
+            dx, s = timed(bwd, "bwd", dy, *a, **k)
             g = last.get("g") if is_leaf else None
             if g is not None:
                 # a frozen layer (requires_grad False: D's layers in the G step) skips its dW GEMM
