@@ -39,27 +39,28 @@ def error_line(exc: Exception) -> str:
 
 
 def int_at_least(minimum: int, what: str, maximum: int | None = None):
-    """An argparse type: an integer in [``minimum``, ``maximum``], with a message naming what was expected."""
+    """An argparse type: an integer in [``minimum``, ``maximum``], with a message naming what was expected
+    (``what``, e.g. ``"a positive integer"``)."""
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if v < minimum:
-            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {v}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
         if maximum is not None and v > maximum:
             raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {v}")
         return v
     return parse
 
 
-positive_int = int_at_least(1, "positive")
-nonneg_int = int_at_least(0, "non-negative")
+positive_int = int_at_least(1, "a positive integer")
+nonneg_int = int_at_least(0, "a non-negative integer")
 
 
 def positive_int_max(maximum: int):
     """An argparse type: a positive integer <= ``maximum``."""
-    return int_at_least(1, "positive", maximum)
+    return int_at_least(1, "a positive integer", maximum)
 
 
 def add_eval_size_options(parser, prefix: str = "") -> None:
@@ -68,7 +69,7 @@ def add_eval_size_options(parser, prefix: str = "") -> None:
     ``npgan eval``'s with no prefix, ``npgan sweep``'s with ``prefix="eval-"``."""
     parser.add_argument(f"--{prefix}samples", type=positive_int_max(MAX_EVAL_SAMPLES), default=10000,
                         help=f"samples for the L_I estimate (at most {MAX_EVAL_SAMPLES:,}; default 10,000)")
-    parser.add_argument(f"--{prefix}bases", type=int_at_least(2, "at least 2", MAX_BASES), default=64,
+    parser.add_argument(f"--{prefix}bases", type=int_at_least(2, "an integer >= 2", MAX_BASES), default=64,
                         help=f"base latents per continuous sweep (at most {MAX_BASES}; default 64)")
     parser.add_argument(f"--{prefix}limit", type=positive_int_max(MAX_TEST_IMAGES), default=None,
                         help=f"use only the first N test images (at most {MAX_TEST_IMAGES:,}; default: all)")

@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
     r.add_argument("--data-dir", default=None, help="MNIST folder, for evaluating an MNIST run (default: $NPGAN_DATA, else ~/.cache/npgan/mnist)")
     r.add_argument("--seed", type=nonneg_int, default=None,
                    help="seed of the explorer's noise vectors and the figures (default: the run's)")
-    r.add_argument("--steps", type=int_at_least(3, "odd, at least 3", MAX_STEPS), default=None,
+    r.add_argument("--steps", type=int_at_least(3, "an odd integer >= 3", MAX_STEPS), default=None,
                    help=f"values of each continuous code in [-2, 2] (odd; default 9, at most {MAX_STEPS})")
     r.add_argument("--noise", type=positive_int_max(MAX_NOISE), default=None,
                    help=f"noise vectors to step through (default 8, at most {MAX_NOISE})")
