@@ -328,9 +328,10 @@ def categorical_log_q(logits, codes):
     return log_q, dlogits
 
 
-def categorical_codes_log_q(logits, codes, out, scale: float, weight: float = 1.0, dtype=np.float64):
+def categorical_codes_log_q(logits, codes, out=None, scale: float = 1.0, weight: float = 1.0,
+                            dtype=np.float64):
     r"""Several categorical posterior heads at once: :math:`\sum_j \log Q(c_j|x)`, each head's
-    gradient written, scaled, into ``out``.
+    gradient written, scaled, into ``out`` (if given).
 
     The categorical half of L_I on Q's output (``LatentSpec.split_q`` gives the per-code logits and,
     of the gradient array, the views to write into): for each code ``j``,
@@ -343,8 +344,9 @@ def categorical_codes_log_q(logits, codes, out, scale: float, weight: float = 1.
         One block of Q's logits per code (views are made contiguous first).
     codes : ndarray, shape (N, J)
         Integer classes; column ``j`` is code ``j``'s.
-    out : sequence of ndarray, each the shape of ``logits[j]``
-        Where each code's scaled gradient is written (views of the gradient of Q's output).
+    out : sequence of ndarray, each the shape of ``logits[j]``, optional
+        Where each code's scaled gradient is written (views of the gradient of Q's output); None
+        when only the value is wanted.
     scale, weight : float
         The factors of the gradient, applied in this order.
     dtype : dtype
@@ -364,10 +366,11 @@ def categorical_codes_log_q(logits, codes, out, scale: float, weight: float = 1.
     [-2.079442] [[ 0.5 -0.5]] [[ 0.25  0.25 -0.75  0.25]]
     """
     log_q = np.zeros(codes.shape[0], dtype=dtype)
-    for j, (lg, d_lg) in enumerate(zip(logits, out)):
+    for j, lg in enumerate(logits):
         log_q_j, dlg = categorical_log_q(np.ascontiguousarray(lg), codes[:, j])
         log_q += log_q_j
-        d_lg[...] = (dlg * scale) * weight
+        if out is not None:
+            out[j][...] = (dlg * scale) * weight
     return log_q
 
 

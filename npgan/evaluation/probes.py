@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgan._checks import check_float_array, check_generator, check_int
-from npgan.distributions import categorical_log_q, gaussian_log_q
+from npgan.distributions import categorical_codes_log_q, gaussian_log_q
 from npgan.info import mi_lower_bound
 from npgan.models.infogan import InfoGANNets
 from npgan.models.latent import LatentSpec
@@ -60,9 +60,7 @@ def estimate_li(nets: InfoGANNets, n: int, rng: np.random.Generator) -> dict[str
     z, cat, cont = lat.sample(n, rng, dtype=np.float64)
     q = q_outputs(nets, generate(nets, z, cat, cont)).astype(np.float64)
     logits, mean, log_std = lat.split_q(q)
-    log_q_cat = np.zeros(n)
-    for j, lg in enumerate(logits):
-        log_q_cat += categorical_log_q(np.ascontiguousarray(lg), cat[:, j])[0]
+    log_q_cat = categorical_codes_log_q(logits, cat)
     li_cat = mi_lower_bound(log_q_cat, lat.categorical_entropy()) if lat.categorical else 0.0
     li_cont = 0.0
     if lat.continuous:
