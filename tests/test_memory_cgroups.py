@@ -1,6 +1,8 @@
 """The memory available to this process: MemAvailable and the limits of its own cgroup and those above it.
 
-Each test builds a fake /proc and /sys/fs/cgroup tree and points npgan.models.memory at it.
+Each test builds a fake /proc and /sys/fs/cgroup tree and points npgan.models.memory at it, but the
+last, which makes a real child cgroup (cgroup-v1 memory controller, where this process may) and runs
+npgan inside it.
 """
 
 import pytest
@@ -89,3 +91,50 @@ def test_copies_multiply_the_need_and_name_the_workers(monkeypatch):
     memory.check_training_memory(InfoGANConfig(), copies=3)
     with pytest.raises(memory.NotEnoughMemory, match=r"4 trainings at once.*--workers"):
         memory.check_training_memory(InfoGANConfig(), copies=4)
+
+
+# --------------------------------------------------------------------------- a real cgroup
+def _own_memory_cgroup_v1():
+    """The folder of this process's cgroup-v1 memory controller, if this process may make a child there."""
+    import os
+    from pathlib import Path
+    try:
+        line = next(ln for ln in Path("/proc/self/cgroup").read_text().splitlines()
+                    if ln.split(":")[1] and "memory" in ln.split(":")[1].split(","))
+    except (OSError, StopIteration, IndexError):
+        return None
+    folder = Path("/sys/fs/cgroup/memory") / line.split(":", 2)[2].lstrip("/")
+    ok = (folder / "memory.limit_in_bytes").exists() and os.access(folder, os.W_OK)
+    return folder if ok else None
+
+
+@pytest.mark.skipif(_own_memory_cgroup_v1() is None,
+                    reason="needs a writable cgroup-v1 memory controller (root on a host that has one)")
+def test_a_real_child_cgroup_limits_what_npgan_reads_and_refuses(tmp_path):
+    # issue 33: inside a 1.5 GB child cgroup `npgan train --subset 4096 --batch-size 4096` was OOM-killed
+    import os
+    import subprocess
+    import sys
+    child = _own_memory_cgroup_v1() / f"npgan-test-{os.getpid()}"
+    child.mkdir()
+    try:
+        (child / "memory.limit_in_bytes").write_text(str(600 * 2**20))
+
+        def enter():                      # in the child process, before it runs Python
+            (child / "cgroup.procs").write_text(str(os.getpid()))
+
+        def run(*args):
+            return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300,
+                                  preexec_fn=enter, cwd=tmp_path)
+        seen = run("-c", "from npgan.models.memory import available_memory; print(available_memory())")
+        assert seen.returncode == 0, seen.stderr
+        assert 0 < int(seen.stdout) <= 600 * 2**20
+        out = tmp_path / "run"
+        train = run("-m", "npgan", "train", "--subset", "4096", "--batch-size", "4096", "--updates", "1",
+                    "--out", str(out))
+        err = train.stderr.strip().splitlines()
+        assert train.returncode == 2, train.stderr[-2000:]
+        assert err[-1].startswith("npgan train: error: training these networks needs about"), err
+        assert "GiB is available" in err[-1] and not any("Traceback" in line for line in err)
+    finally:
+        child.rmdir()
