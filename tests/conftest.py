@@ -15,6 +15,7 @@ asks that the sweep's Ctrl-C test pass 20 times in a row in the full suite
 """
 
 import os
+import signal
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -51,6 +52,19 @@ def networks(request, monkeypatch):
         use_tiny_nets(monkeypatch)
         return TinyNets
     return InfoGANNets
+
+
+# --------------------------------------------------------------------------- signals
+def pytest_configure(config):
+    """Run the suite as from a terminal even when it was started in the background: a shell starts a
+    background job (``cmd &`` in a script, ``nohup``) with SIGINT (and maybe SIGTERM) ignored, every
+    child inherits that, and npgan rightly leaves an ignored signal ignored, so the tests that stop
+    npgan with a signal would wait for nothing. A handler installed here is reset to the default by
+    exec in every child."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 # --------------------------------------------------------------------------- --repeat

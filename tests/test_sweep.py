@@ -415,6 +415,20 @@ def test_sigterm_to_the_sweep_stops_it_as_ctrl_c_does(tmp_path, to_group):
     assert rc == 143, err
 
 
+def test_a_signal_ignored_when_the_sweep_starts_stays_ignored():
+    # as npgan train: `npgan sweep ... &` in a script starts with SIGINT ignored; the terminal's
+    # Ctrl-C must not reach it, while SIGTERM still stops it
+    from npgan.sweep.stop import StopRequest
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopRequest().installed() as stop:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) == stop._handler
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 # --------------------------------------------------------------------------- evaluations on the way
 def test_eval_at_keeps_each_runs_evaluation_at_those_updates(tmp_path):
     from npgan.sweep.record import save_record

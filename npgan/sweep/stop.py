@@ -73,11 +73,14 @@ class StopRequest:
     @contextmanager
     def installed(self):
         """The handlers of SIGINT and SIGTERM for the ``with`` block (the main thread only: elsewhere
-        nothing is installed and only :meth:`request` stops the sweep)."""
+        nothing is installed and only :meth:`request` stops the sweep). A signal ignored on entry
+        stays ignored, as in ``npgan train`` (a job started in the background with ``&`` from a
+        script ignores SIGINT, so that the terminal's Ctrl-C does not reach it)."""
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
-        old = {sig: signal.signal(sig, self._handler) for sig in STOP_SIGNALS}
+        old = {sig: signal.signal(sig, self._handler) for sig in STOP_SIGNALS
+               if signal.getsignal(sig) is not signal.SIG_IGN}
         try:
             yield self
         finally:
