@@ -8,7 +8,7 @@ from npgan._checks import check_int
 from npgan.data.mnist import load_mnist, mnist_to_float
 from npgan.data.synthetic import make_synthetic_digits
 
-__all__ = ["DATASETS", "SYNTHETIC_SEEDS", "SYNTHETIC_SIZES", "load_dataset"]
+__all__ = ["DATASETS", "MNIST_SIZES", "SYNTHETIC_SEEDS", "SYNTHETIC_SIZES", "load_dataset", "n_test_images"]
 
 #: Names accepted by :func:`load_dataset`.
 DATASETS = ("mnist", "synthetic")
@@ -16,8 +16,16 @@ DATASETS = ("mnist", "synthetic")
 #: Default seed of each synthetic split, so that "train" and "test" are fixed and different.
 SYNTHETIC_SEEDS = {"train": 0, "test": 1}
 
+#: Size of each MNIST split.
+MNIST_SIZES = {"train": 60000, "test": 10000}
+
 #: Default size of each synthetic split (as MNIST).
-SYNTHETIC_SIZES = {"train": 60000, "test": 10000}
+SYNTHETIC_SIZES = dict(MNIST_SIZES)
+
+
+def n_test_images(dataset: str, limit: int | None = None) -> int:
+    """How many test images of ``dataset`` an evaluation reads: all of the split, or ``limit``."""
+    return limit or (SYNTHETIC_SIZES if dataset == "synthetic" else MNIST_SIZES)["test"]
 
 
 def load_dataset(name: str = "mnist", split: str = "train", data_dir=None, *, download: bool = False,

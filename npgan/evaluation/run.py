@@ -14,12 +14,12 @@ import numpy as np
 
 from npgan._checks import check_int
 from npgan.data import load_dataset, make_synthetic_digits
-from npgan.data.datasets import SYNTHETIC_SEEDS, SYNTHETIC_SIZES
+from npgan.data.datasets import SYNTHETIC_SEEDS, n_test_images
 from npgan.evaluation.clustering import cluster_accuracy
 from npgan.evaluation.factor_report import factor_report
+from npgan.evaluation.memory import check_evaluation_memory
 from npgan.evaluation.probes import categorical_predictions, estimate_li
 from npgan.evaluation.sweeps import sweep_correlations
-from npgan.evaluation.memory import check_evaluation_memory
 from npgan.kernels.threads import use_threads
 from npgan.run import read_checkpoint_meta
 from npgan.run.folder import CHECKPOINT_NAME
@@ -27,17 +27,10 @@ from npgan.train import load_trained
 from npgan.train.config import checkpoint_config
 
 DATASETS = ("synthetic", "mnist")
-#: MNIST's test split (the accuracy's images when ``limit`` is not given)
-MNIST_TEST_IMAGES = 10_000
 
 
 def _jsonable(report: dict) -> dict:
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in report.items()}
-
-
-def n_test_images(dataset: str, limit: int | None = None) -> int:
-    """How many test images the accuracy reads on ``dataset`` (at most ``limit``)."""
-    return limit or (SYNTHETIC_SIZES["test"] if dataset == "synthetic" else MNIST_TEST_IMAGES)
 
 
 def _check_memory(checkpoint, dataset, *, samples: int, bases: int, limit: int | None) -> None:
@@ -113,7 +106,7 @@ def evaluate_run(checkpoint, *, dataset: str | None = None, data_dir=None, downl
             acc, mapping, confusion = cluster_accuracy(labels.astype(np.int64), pred, 10, lat.categorical[0])
             result.update(accuracy=acc, n_test=int(images.shape[0]), mapping=mapping, confusion=confusion.tolist())
         if dataset == "synthetic":
-            n_test = limit or SYNTHETIC_SIZES["test"]
+            n_test = n_test_images(dataset, limit)
             log(f"factor report (mutual information, MIG) on {n_test:,} synthetic test images")
             result["factors"] = _jsonable(factor_report(nets, make_synthetic_digits(n_test, SYNTHETIC_SEEDS["test"])))
         log(f"L_I on {samples:,} fresh samples")

@@ -76,9 +76,8 @@ def check_local_memory(spec, workers: int) -> None:
     npgan.models.memory.NotEnoughMemory
         The estimate exceeds the memory available to this process.
     """
-    from npgan.data.datasets import SYNTHETIC_SIZES
+    from npgan.data.datasets import SYNTHETIC_SIZES, n_test_images
     from npgan.evaluation.memory import check_evaluation_memory
-    from npgan.evaluation.run import n_test_images
     from npgan.models.memory import check_training_memory, training_memory
     from npgan.recipes import resolve
     models = []
