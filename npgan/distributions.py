@@ -14,8 +14,8 @@ gradient with respect to the head's outputs, in the dtype of those outputs
 
     categorical_log_q(logits, codes) -> log_q (N,), dlogits (N, K)
         log Q(c|x) = log_softmax(logits)[c];  d/dlogits = onehot(c) - softmax(logits)
-    categorical_codes_log_q(logits, codes, out, scale, weight=1.0, dtype=float64) -> log_q (N,)
-        the sum over several categorical codes (one logits block each), gradients written into out
+    categorical_codes_log_q(logits, codes, out=None, scale=1.0, weight=1.0, dtype=float64) -> log_q (N,)
+        the sum over several categorical codes (one logits block each), gradients written into out if given
     gaussian_log_q(mean, log_std, codes) -> log_q (N,), dmean (N, D), dlog_std (N, D) | None
         log Q(c|x) = sum_d [-(c_d - mu_d)^2 / (2 s_d^2) - log s_d - log(2 pi) / 2],  s = exp(log_std)
         d/dmu = (c - mu) / s^2;  d/dlog_std = ((c - mu) / s)^2 - 1;  log_std=None: s = 1 (fixed)
