@@ -8,7 +8,7 @@ import pytest
 
 import importlib.util
 
-import npgan.evaluation.memory as eval_memory
+import npgan.models.memory as model_memory
 import npgan.evaluation.run as eval_run
 from npgan.cli import main
 from npgan.cli._common import MAX_BASES, MAX_EVAL_SAMPLES, MAX_TEST_IMAGES
@@ -67,12 +67,12 @@ def test_bad_arguments_are_named(kwargs, message):
 
 
 def test_check_refuses_only_what_does_not_fit(monkeypatch):
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: 1 * GIB)
+    monkeypatch.setattr(model_memory, "available_memory", lambda: 1 * GIB)
     args = dict(bases=2, n_test=100, synthetic=False)
     assert check_evaluation_memory(PAPER, samples=100, **args).total < GIB
     with pytest.raises(NotEnoughMemory, match=r"L_I on 100,000 samples: 2\.3 GiB\), but only 1\.0 GiB"):
         check_evaluation_memory(PAPER, samples=100_000, **args)
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: None)  # unknown: nothing refused
+    monkeypatch.setattr(model_memory, "available_memory", lambda: None)  # unknown: nothing refused
     check_evaluation_memory(PAPER, samples=100_000, **args)
 
 
@@ -81,7 +81,7 @@ def test_check_refuses_only_what_does_not_fit(monkeypatch):
     (["--bases", str(MAX_BASES), "--samples", "10"], "sweeps of 4,096 bases x 11 values"),
 ])
 def test_eval_that_cannot_fit_is_one_line_before_loading_anything(options, what, run, monkeypatch, capsys):
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: int(1.5 * GIB))
+    monkeypatch.setattr(model_memory, "available_memory", lambda: int(1.5 * GIB))
     _never_loaded(monkeypatch)
     capsys.readouterr()
     assert main(["eval", str(run), *options]) == 2
@@ -93,7 +93,7 @@ def test_eval_that_cannot_fit_is_one_line_before_loading_anything(options, what,
 
 
 def test_eval_that_fits_runs(run, monkeypatch, capsys):
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: int(1.5 * GIB))
+    monkeypatch.setattr(model_memory, "available_memory", lambda: int(1.5 * GIB))
     assert main(["eval", str(run), "--samples", "20", "--bases", "2", "--limit", "20"]) == 0
     assert (run / "eval.json").exists()
 
@@ -109,7 +109,7 @@ def test_a_damaged_checkpoint_is_still_one_line(run, monkeypatch, capsys):
 
 def test_report_that_must_evaluate_again_and_cannot_fit_is_one_line(run, monkeypatch, capsys):
     (run / "eval.json").unlink(missing_ok=True)          # the report evaluates the run first
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: GIB // 4)
+    monkeypatch.setattr(model_memory, "available_memory", lambda: GIB // 4)
     _never_loaded(monkeypatch)
     capsys.readouterr()
     assert main(["report", str(run)]) == 2
@@ -123,7 +123,7 @@ def test_report_that_must_evaluate_again_and_cannot_fit_is_one_line(run, monkeyp
 def test_sweep_whose_evaluations_cannot_fit_is_refused_before_it_starts(tmp_path, monkeypatch, capsys):
     one = evaluation_memory(InfoGANConfig(batch_size=8, latent=LatentSpec(noise_dim=8)), samples=MAX_EVAL_SAMPLES,
                             bases=2, n_test=100, synthetic=True).total
-    monkeypatch.setattr(eval_memory, "available_memory", lambda: int(1.5 * one))   # one fits, two do not
+    monkeypatch.setattr(model_memory, "available_memory", lambda: int(1.5 * one))   # one fits, two do not
     out = tmp_path / "s"
     assert main(["sweep", "--recipe", "paper", "--seeds", "0-1", "--updates", "2", "--out", str(out),
                  "--workers", "2", "--subset", "64", "--set", "batch_size=8", "--set", "latent.noise_dim=8",

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from npgan._checks import check_int
 from npgan.models.infogan import InfoGANConfig, InfoGANNets
-from npgan.models.memory import NotEnoughMemory, available_memory
+from npgan.models import memory as model_memory
+from npgan.models.memory import NotEnoughMemory
 
 #: the interpreter, numpy, numba, scipy and a forward batch of 500 images
 _FIXED_BYTES = 192 * 2**20
@@ -97,7 +98,7 @@ def check_evaluation_memory(config: InfoGANConfig, *, samples: int, bases: int, 
     """
     copies = check_int(copies, "copies", minimum=1)
     est = evaluation_memory(config, samples=samples, bases=bases, n_test=n_test, synthetic=synthetic)
-    have = available_memory()
+    have = model_memory.available_memory()   # looked up at each call, as training's check does
     if have is not None and est.total * copies > have:
         largest = max(est.phase_bytes, key=est.phase_bytes.get)
         each = f"{copies} evaluations at once, each: " if copies > 1 else ""
